@@ -1,0 +1,1 @@
+"""Board tops, the host link and bitstream builds."""

@@ -1,0 +1,54 @@
+"""Entry point of the ``lifq`` command (SPEC §4).
+
+Each sub-command lives in its own module under :mod:`lifq.commands` and
+registers itself with :func:`register`; this module only dispatches and turns
+input errors into one line on standard error and exit status 2.
+"""
+
+import argparse
+import importlib
+import sys
+
+from golden import InputError
+
+__all__ = ["main", "build_parser"]
+
+# Sub-command modules, in the order ``lifq --help`` lists them.
+COMMANDS = ["generate", "golden", "simulate", "error", "build", "run", "demo"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser():
+    parser = _Parser(prog="lifq", description="Pipelined integer LIF neuron cores with "
+                     "reset-to-mod: golden model, RTL, simulation and bitstreams.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"lifq.commands.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"lifq.commands.{name}":
+                raise
+            continue  # a command not built yet
+        module.register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except InputError as error:
+        print(f"lifq {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"lifq {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,1 @@
+"""Sub-commands of ``lifq``; each module defines ``register(subparsers)``."""

@@ -1,0 +1,1 @@
+"""Simulator runners and the stimulus / result file formats of SPEC §4."""
