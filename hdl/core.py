@@ -1,0 +1,196 @@
+"""The pipelined, time-multiplexed LIF neuron core (SPEC §1 and §3)."""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden import LIFConfig
+
+from . import datapath
+from .interfaces import (ParameterAddress, current_signature, parameter_signature,
+                         update_signature)
+
+__all__ = ["LIFCore"]
+
+
+class LIFCore(wiring.Component):
+    """N leaky integrate-and-fire neurons sharing one pipelined datapath.
+
+    Neurons are served round-robin: the n-th input transfer of a timestep is
+    the current of neuron n, and exactly one output transfer per input
+    transfer follows, in order.  Membranes live in a memory (block RAM on
+    FPGAs) that is cleared to zero after reset.  An update whose neuron is
+    still in the pipeline waits until its previous update is written back, so
+    the core is exact for every N; from ``N ≥ full_rate_neurons`` on it never
+    waits and, with the output ready, takes one update per clock.
+
+    Parameters
+    ----------
+    config : golden.LIFConfig
+        Parameters of the core; with ``programmable`` the threshold, decay and
+        bias are registers reset to these values, otherwise constants.
+
+    Attributes
+    ----------
+    currents : In(stream.Signature(signed(input_width)))
+        Input currents.
+    updates : Out(stream.Signature(update_layout))
+        ``neuron``, ``spike_count`` (k) and ``membrane`` (v') of each update.
+    parameters : In(stream.Signature(parameter_write_layout))
+        Only when programmable: writes ``value`` to the register at
+        ``address`` (:class:`ParameterAddress`).  A write is accepted once the
+        pipeline is empty and holds off new currents while it waits, so every
+        update sees either the old or the new values.  Values outside the
+        ranges of SPEC §1 are accepted and ignored.
+    latency : int
+        Cycles from an input transfer to its output being valid.
+    full_rate_neurons : int
+        Smallest N at which the core sustains one update per clock.
+    """
+
+    def __init__(self, config):
+        if not isinstance(config, LIFConfig):
+            raise TypeError(f"config must be a golden.LIFConfig, not {type(config).__name__}")
+        self._config = config
+        self._stages = datapath.stages(config)
+        members = {
+            "currents": In(current_signature(config)),
+            "updates": Out(update_signature(config)),
+        }
+        if config.programmable:
+            members["parameters"] = In(parameter_signature())
+        super().__init__(members)
+
+    @property
+    def config(self):
+        return self._config
+
+    @property
+    def full_rate_neurons(self):
+        return datapath.full_rate_neurons(self._config)
+
+    @property
+    def latency(self):
+        return datapath.latency(self._config)
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._config
+        m.submodules.membranes = membranes = memory.Memory(
+            shape=signed(cfg.width), depth=cfg.neurons, init=[])
+        write = membranes.write_port()
+        read = membranes.read_port(transparent_for=(write,))
+
+        params = self._parameter_registers(m)
+        advance = Signal()  # the whole pipeline moves when the output can take an update
+        m.d.comb += advance.eq(~self.updates.valid | self.updates.ready)
+
+        clearing = self._clear_after_reset(m, write)
+        accept, first = self._input_stage(m, params, read, advance, clearing)
+        valids, last = self._pipeline(m, params, advance, accept, first)
+        self._output_stage(m, advance, valids[-1], last, write, clearing)
+        self._hazard_and_ready(m, advance, valids, clearing)
+        return m
+
+    def _parameter_registers(self, m):
+        cfg = self._config
+        if not cfg.programmable:
+            return datapath.Parameters(Const(cfg.threshold, unsigned(cfg.width - 1)),
+                                       Const(cfg.decay, unsigned(cfg.decay_shift + 1)),
+                                       Const(cfg.bias, signed(cfg.input_width)))
+        params = datapath.Parameters(
+            Signal(unsigned(cfg.width - 1), init=cfg.threshold, name="threshold"),
+            Signal(unsigned(cfg.decay_shift + 1), init=cfg.decay, name="decay"),
+            Signal(signed(cfg.input_width), init=cfg.bias, name="bias"))
+        write = self.parameters
+        value = write.payload.value
+        valid_for = {
+            ParameterAddress.THRESHOLD: (params.threshold, 1, cfg.v_max),
+            ParameterAddress.DECAY: (params.decay, 0, 1 << cfg.decay_shift),
+            ParameterAddress.BIAS: (params.bias, cfg.current_min, cfg.current_max),
+        }
+        with m.If(write.valid & write.ready):
+            with m.Switch(write.payload.address):
+                for address, (register, low, high) in valid_for.items():
+                    with m.Case(address):
+                        with m.If((value >= low) & (value <= high)):
+                            m.d.sync += register.eq(value)
+        return params
+
+    def _clear_after_reset(self, m, write):
+        """Write v = 0 to every neuron after reset; returns the ``clearing`` flag."""
+        cfg = self._config
+        clearing = Signal(init=1)
+        address = Signal(range(cfg.neurons))
+        with m.If(clearing):
+            m.d.comb += [write.addr.eq(address), write.data.eq(0), write.en.eq(1)]
+            m.d.sync += address.eq(address + 1)
+            with m.If(address == cfg.neurons - 1):
+                m.d.sync += clearing.eq(0)
+        return clearing
+
+    def _input_stage(self, m, params, read, advance, clearing):
+        """Accept a current, read its neuron's membrane; returns (accept, fields)."""
+        cfg = self._config
+        accept = Signal()
+        m.d.comb += accept.eq(self.currents.valid & self.currents.ready)
+        neuron = Signal(range(cfg.neurons))  # round-robin: the neuron of the next input
+        with m.If(accept):
+            m.d.sync += neuron.eq(Mux(neuron == cfg.neurons - 1, 0, neuron + 1))
+        m.d.comb += [read.addr.eq(neuron), read.en.eq(advance)]
+        entry_neuron = Signal.like(neuron, name="read_neuron")
+        drive = Signal(signed(cfg.input_width + 1), name="read_drive")  # i + b
+        with m.If(advance):
+            m.d.sync += [entry_neuron.eq(neuron),
+                         drive.eq(self.currents.payload + params.bias)]
+        return accept, {"neuron": entry_neuron, "drive": drive, "v": read.data}
+
+    def _pipeline(self, m, params, advance, accept, fields):
+        """Register each stage's result; returns (valid bits, last fields)."""
+        valids = [Signal(name="read_valid")]
+        with m.If(advance):
+            m.d.sync += valids[0].eq(accept)
+        for name, stage in self._stages:
+            result = stage(fields, params)
+            fields = {key: Signal(value.shape(), name=f"{name}_{key}")
+                      for key, value in result.items()}
+            valid = Signal(name=f"{name}_valid")
+            with m.If(advance):
+                m.d.sync += valid.eq(valids[-1])
+                m.d.sync += [fields[key].eq(value) for key, value in result.items()]
+            valids.append(valid)
+        return valids, fields
+
+    def _output_stage(self, m, advance, last_valid, last, write, clearing):
+        """Finish the update into the output register and write it back."""
+        result = datapath.finish(self._config, last)
+        payload = self.updates.payload
+        with m.If(advance):
+            m.d.sync += self.updates.valid.eq(last_valid)
+            m.d.sync += [payload.neuron.eq(result["neuron"]),
+                         payload.spike_count.eq(result["spike_count"]),
+                         payload.membrane.eq(result["membrane"])]
+        with m.If(~clearing):
+            m.d.comb += [write.addr.eq(result["neuron"]), write.data.eq(result["membrane"]),
+                         write.en.eq(advance & last_valid)]
+
+    def _hazard_and_ready(self, m, advance, valids, clearing):
+        """Input ready unless an earlier update of the same neuron is in flight.
+
+        Neurons arrive round-robin, so the previous update of the next neuron
+        is the N-th most recent one.  The update in the last register is
+        written back at this very edge, and the transparent read port sees
+        that write, so only the updates in the other registers can conflict.
+        """
+        cfg = self._config
+        waiting = valids[:-1]
+        hazard = Const(0)
+        if len(waiting) >= cfg.neurons:
+            hazard = sum(waiting) >= cfg.neurons
+        blocked = clearing | hazard
+        if cfg.programmable:
+            # A parameter write waits for an empty pipeline and holds off new currents.
+            empty = ~Cat(*valids).any()
+            m.d.comb += self.parameters.ready.eq(~clearing & empty)
+            blocked = blocked | self.parameters.valid
+        m.d.comb += self.currents.ready.eq(advance & ~blocked)

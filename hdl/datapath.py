@@ -1,0 +1,143 @@
+"""The neuron update of SPEC §1 split into pipeline stages.
+
+Each stage is a function from the fields of one in-flight update (a dict of
+Amaranth values, registered by the previous stage) to the fields the next
+stage needs.  Every stage holds about one W-bit add or compare, so the core
+clocks like a plain accumulator:
+
+====================  =========================================  ===============
+stage                 computes                                   present when
+====================  =========================================  ===============
+``leak_multiply``     p = v · d                                  d is not 0 or 2^F
+``leak_truncate``     vl = trunc(p / 2^F)                        (same)
+``integrate``         u = vl + (i + b)                           always
+``magnitude``         |u| and its sign                           always
+``divide_j``          |u| ≥ θ·2^j ? subtract, k |= 2^j           j = q−1 … 0 (mod),
+                                                                 j = 0 (zero, subtract)
+``finish``            apply sign and reset, saturate to W bits   always (into the output
+                                                                 register and memory)
+====================  =========================================  ===============
+
+Reset-to-mod divides without a divider: because k ≤ 2^q − 1, q
+restoring compare-and-subtract steps against θ·2^j give k and the remainder,
+and when |u| ≥ 2^q·θ every step subtracts, which is exactly the saturated
+k = 2^q − 1 with remainder |u| − (2^q − 1)·θ that SPEC §1 asks for.
+"""
+
+from amaranth.hdl import Cat, Const, Mux, signed, unsigned
+
+__all__ = ["Parameters", "stages", "finish", "full_rate_neurons", "latency"]
+
+
+class Parameters:
+    """The run-time (or constant) parameters a stage may read.
+
+    Attributes
+    ----------
+    threshold, decay, bias : Value
+        θ (unsigned), d (unsigned) and b (signed).
+    """
+
+    def __init__(self, threshold, decay, bias):
+        self.threshold = threshold
+        self.decay = decay
+        self.bias = bias
+
+
+def full_rate_neurons(cfg):
+    """Smallest N at which the core never waits on a hazard: one register per stage
+    plus the register of the membrane read."""
+    return 1 + len(stages(cfg))
+
+
+def latency(cfg):
+    """Cycles from an input transfer to its output being valid (adds the output register)."""
+    return full_rate_neurons(cfg) + 1
+
+
+def stages(cfg):
+    """The list of ``(name, function)`` pipeline stages for ``cfg``.
+
+    A constant decay of 0 or 2^F needs no multiplier, so a core that is not
+    programmable leaves the two leak stages out then.  The first stage receives ``neuron``, ``drive`` (= i + b) and ``v``;
+    ``finish`` is not in the list: the core applies it between the last
+    register and the output register.
+    """
+    result = []
+    if cfg.programmable or cfg.decay not in (0, 1 << cfg.decay_shift):
+        result.append(("leak_multiply", lambda e, p: _leak_multiply(e, p)))
+        result.append(("leak_truncate", lambda e, p: _leak_truncate(cfg, e)))
+    result.append(("integrate", lambda e, p: _integrate(cfg, e)))
+    result.append(("magnitude", lambda e, p: _magnitude(cfg, e)))
+    for bit in reversed(range(cfg.spike_bits if cfg.reset == "mod" else 1)):
+        result.append((f"divide_{bit}", lambda e, p, bit=bit: _divide_step(e, p, bit)))
+    return result
+
+
+def _keep(entry, *names):
+    return {name: entry[name] for name in names}
+
+
+def _leak_multiply(entry, params):
+    return {**_keep(entry, "neuron", "drive"), "product": entry["v"] * params.decay}
+
+
+def _leak_truncate(cfg, entry):
+    product = entry["product"]
+    floor = product >> cfg.decay_shift          # arithmetic shift: floor division
+    if cfg.decay_shift == 0:
+        leaked = floor
+    else:
+        # Round toward zero: a negative product with a fraction rounds up by one.
+        inexact = product[:cfg.decay_shift].any()
+        leaked = floor + (product[-1] & inexact)
+    # |v·d/2^F| ≤ |v| because d ≤ 2^F, so W bits hold the leaked membrane.
+    return {**_keep(entry, "neuron", "drive"), "v": leaked.as_signed()[:cfg.width].as_signed()}
+
+
+def _integrate(cfg, entry):
+    return {**_keep(entry, "neuron"), "u": entry["v"] + entry["drive"]}
+
+
+def _magnitude(cfg, entry):
+    u = entry["u"]
+    negative = u < 0
+    return {
+        **_keep(entry, "neuron"),
+        "negative": negative,
+        "magnitude": Mux(negative, -u, u).as_unsigned()[:len(u)],
+        # An unsigned neuron never fires below zero: its divider steps stay idle.
+        "fire_enable": Const(1) if cfg.signed else ~negative,
+        "k": Const(0, cfg.k_width - 1),
+    }
+
+
+def _divide_step(entry, params, bit):
+    step = params.threshold << bit
+    difference = entry["magnitude"] - step
+    take = entry["fire_enable"] & (difference >= 0)
+    k = entry["k"] | (take << bit)
+    return {
+        **_keep(entry, "neuron", "negative", "fire_enable"),
+        "magnitude": Mux(take, difference.as_unsigned()[:len(entry["magnitude"])],
+                         entry["magnitude"]),
+        "k": k[:len(entry["k"])],
+    }
+
+
+def finish(cfg, entry):
+    """Sign, reset and saturation: the fields of the output payload."""
+    negative, magnitude, k = entry["negative"], entry["magnitude"], entry["k"]
+    if cfg.reset == "zero":
+        magnitude = Mux(k != 0, 0, magnitude)
+    # Saturate the magnitude first (a comparison against a constant), then
+    # negate: −2^(W−1) is reachable, +2^(W−1) is not.
+    limit = Mux(negative, 1 << (cfg.width - 1), (1 << (cfg.width - 1)) - 1)
+    saturated = Mux(magnitude > limit, limit, magnitude)
+    membrane = Mux(negative, -saturated, saturated)
+    spike_count = Mux(negative, -k, k)
+    return {
+        "neuron": entry["neuron"],
+        "spike_count": spike_count.as_signed()[:cfg.k_width].as_signed(),
+        "membrane": membrane[:cfg.width].as_signed(),
+    }

@@ -1,0 +1,52 @@
+"""Payload layouts and stream signatures of the LIF core (SPEC §3)."""
+
+import enum
+
+from amaranth.hdl import signed, unsigned
+from amaranth.lib import data, stream
+from amaranth.utils import ceil_log2
+
+__all__ = ["ParameterAddress", "update_layout", "parameter_write_layout", "current_signature",
+           "update_signature", "parameter_signature"]
+
+
+class ParameterAddress(enum.IntEnum):
+    """Registers behind the parameter port of a programmable core."""
+    THRESHOLD = 0
+    DECAY = 1
+    BIAS = 2
+
+
+def neuron_index_shape(cfg):
+    # One bit at least: Verilog has no zero-width ports.
+    return unsigned(max(1, ceil_log2(cfg.neurons)))
+
+
+def update_layout(cfg):
+    """Output payload: which neuron, its signed spike count k and new membrane v'."""
+    return data.StructLayout({
+        "neuron": neuron_index_shape(cfg),
+        "spike_count": signed(cfg.k_width),
+        "membrane": signed(cfg.width),
+    })
+
+
+def parameter_write_layout():
+    """Parameter-port payload: a register address and its new value."""
+    return data.StructLayout({
+        "address": unsigned(2),
+        "value": signed(32),
+    })
+
+
+def current_signature(cfg):
+    """Input stream: one signed current per transfer, neurons served round-robin."""
+    return stream.Signature(signed(cfg.input_width))
+
+
+def update_signature(cfg):
+    return stream.Signature(update_layout(cfg))
+
+
+def parameter_signature():
+    return stream.Signature(parameter_write_layout())
