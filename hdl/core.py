@@ -7,8 +7,8 @@ from amaranth.lib.wiring import In, Out
 from golden import LIFConfig
 
 from . import datapath
-from .interfaces import (ParameterAddress, current_signature, parameter_signature,
-                         update_signature)
+from .interfaces import (ParameterAddress, current_signature, neuron_index_shape,
+                         parameter_signature, update_signature)
 
 __all__ = ["LIFCore"]
 
@@ -77,7 +77,8 @@ class LIFCore(wiring.Component):
         m = Module()
         cfg = self._config
         m.submodules.membranes = membranes = memory.Memory(
-            shape=signed(cfg.width), depth=cfg.neurons, init=[])
+            # Depth 2 at least: a one-word memory would have a zero-width address.
+            shape=signed(cfg.width), depth=max(2, cfg.neurons), init=[])
         write = membranes.write_port()
         read = membranes.read_port(transparent_for=(write,))
 
@@ -110,18 +111,16 @@ class LIFCore(wiring.Component):
             ParameterAddress.BIAS: (params.bias, cfg.current_min, cfg.current_max),
         }
         with m.If(write.valid & write.ready):
-            with m.Switch(write.payload.address):
-                for address, (register, low, high) in valid_for.items():
-                    with m.Case(address):
-                        with m.If((value >= low) & (value <= high)):
-                            m.d.sync += register.eq(value)
+            for address, (register, low, high) in valid_for.items():
+                with m.If((write.payload.address == address) & (value >= low) & (value <= high)):
+                    m.d.sync += register.eq(value)
         return params
 
     def _clear_after_reset(self, m, write):
         """Write v = 0 to every neuron after reset; returns the ``clearing`` flag."""
         cfg = self._config
         clearing = Signal(init=1)
-        address = Signal(range(cfg.neurons))
+        address = Signal(neuron_index_shape(cfg))
         with m.If(clearing):
             m.d.comb += [write.addr.eq(address), write.data.eq(0), write.en.eq(1)]
             m.d.sync += address.eq(address + 1)
@@ -134,7 +133,7 @@ class LIFCore(wiring.Component):
         cfg = self._config
         accept = Signal()
         m.d.comb += accept.eq(self.currents.valid & self.currents.ready)
-        neuron = Signal(range(cfg.neurons))  # round-robin: the neuron of the next input
+        neuron = Signal(neuron_index_shape(cfg))  # round-robin: the neuron of the next input
         with m.If(accept):
             m.d.sync += neuron.eq(Mux(neuron == cfg.neurons - 1, 0, neuron + 1))
         m.d.comb += [read.addr.eq(neuron), read.en.eq(advance)]

@@ -67,7 +67,8 @@ def stages(cfg):
     if cfg.programmable or cfg.decay not in (0, 1 << cfg.decay_shift):
         result.append(("leak_multiply", lambda e, p: _leak_multiply(e, p)))
         result.append(("leak_truncate", lambda e, p: _leak_truncate(cfg, e)))
-    result.append(("integrate", lambda e, p: _integrate(cfg, e)))
+    forget_all = not cfg.programmable and cfg.decay == 0
+    result.append(("integrate", lambda e, p: _integrate(e, forget_all)))
     result.append(("magnitude", lambda e, p: _magnitude(cfg, e)))
     for bit in reversed(range(cfg.spike_bits if cfg.reset == "mod" else 1)):
         result.append((f"divide_{bit}", lambda e, p, bit=bit: _divide_step(e, p, bit)))
@@ -95,8 +96,9 @@ def _leak_truncate(cfg, entry):
     return {**_keep(entry, "neuron", "drive"), "v": leaked.as_signed()[:cfg.width].as_signed()}
 
 
-def _integrate(cfg, entry):
-    return {**_keep(entry, "neuron"), "u": entry["v"] + entry["drive"]}
+def _integrate(entry, forget_all):
+    leaked = 0 if forget_all else entry["v"]  # a constant d = 0 leaks everything
+    return {**_keep(entry, "neuron"), "u": leaked + entry["drive"]}
 
 
 def _magnitude(cfg, entry):

