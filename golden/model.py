@@ -9,34 +9,56 @@ import numpy as np
 
 from .config import InputError, LIFConfig
 
-__all__ = ["leak", "spike_count", "step", "simulate", "validate_currents"]
+__all__ = ["leak", "spike_count", "reset", "step", "simulate", "validate_currents"]
 
 
-def leak(v, decay, decay_shift):
+def leak(v, decay, decay_shift, out=None):
     """trunc(v · d / 2^F): the leak, rounding toward zero as Loihi does.
 
     An arithmetic shift floors; adding 2^F − 1 to negative products first
-    turns the floor into a truncation.
+    turns the floor into a truncation.  ``out`` (int64, the shape of v) lets
+    the simulation loop run without allocating.
     """
     v = np.asarray(v, dtype=np.int64)
+    out = np.empty_like(v) if out is None else out
     if decay == 1 << decay_shift:
-        return v.copy()
-    product = v * decay
-    return (product + ((product >> 63) & ((1 << decay_shift) - 1))) >> decay_shift
+        np.copyto(out, v)
+        return out
+    np.multiply(v, decay, out=out)
+    negative_fix = np.right_shift(out, 63)                  # −1 where negative, else 0
+    np.bitwise_and(negative_fix, (1 << decay_shift) - 1, out=negative_fix)
+    np.add(out, negative_fix, out=out)
+    return np.right_shift(out, decay_shift, out=out)
 
 
-def spike_count(cfg, u):
+def spike_count(cfg, u, out=None):
     """Signed spike count k of SPEC §1 for pre-reset membranes u.
 
     min(⌊|u|/θ⌋, k_max) is 0 below θ, 1 from θ on for zero/subtract
-    (k_max = 1), and the saturated multi-spike count for mod.
+    (k_max = 1), and the saturated multi-spike count for mod.  An unsigned
+    neuron counts only the positive part of u.
     """
     u = np.asarray(u, dtype=np.int64)
-    magnitude = np.minimum(np.abs(u) // cfg.threshold, cfg.k_max)
-    k = np.sign(u) * magnitude
-    if not cfg.signed:
-        k = np.maximum(k, 0)
-    return k
+    out = np.empty_like(u) if out is None else out
+    if cfg.signed:
+        np.abs(u, out=out)
+    else:
+        np.maximum(u, 0, out=out)
+    np.floor_divide(out, cfg.threshold, out=out)
+    np.minimum(out, cfg.k_max, out=out)
+    if cfg.signed:
+        np.multiply(out, np.sign(u), out=out)
+    return out
+
+
+def reset(cfg, u, k, out=None):
+    """v' = clamp(u − k·θ) (0 where a reset-to-zero neuron fired), saturating to W bits."""
+    out = np.empty_like(u) if out is None else out
+    np.subtract(u, np.multiply(k, cfg.threshold), out=out)
+    if cfg.reset == "zero":
+        np.copyto(out, 0, where=k != 0)
+    np.maximum(out, cfg.v_min, out=out)   # saturate, never wrap
+    return np.minimum(out, cfg.v_max, out=out)
 
 
 def step(cfg, v, current):
@@ -50,12 +72,10 @@ def step(cfg, v, current):
     current : array of int64
         Input currents i, one per neuron, already validated.
     """
-    u = leak(v, cfg.decay, cfg.decay_shift) + current + cfg.bias
+    u = leak(v, cfg.decay, cfg.decay_shift)
+    np.add(u, np.asarray(current, dtype=np.int64) + cfg.bias, out=u)
     k = spike_count(cfg, u)
-    remainder = u - k * cfg.threshold
-    if cfg.reset == "zero":
-        remainder = np.where(k != 0, 0, remainder)
-    return k, np.clip(remainder, cfg.v_min, cfg.v_max)
+    return k, reset(cfg, u, k)
 
 
 def validate_currents(cfg, currents):
@@ -131,7 +151,13 @@ def simulate(cfg, currents, v0=None):
         v[:] = v0
         if (v < cfg.v_min).any() or (v > cfg.v_max).any():
             raise InputError(f"v0 must lie in {cfg.v_min} … {cfg.v_max} for width = {cfg.width}")
+    # The loop writes into preallocated rows: at a thousand neurons the cost of
+    # a step is the number of numpy calls, not the arithmetic.
+    drive = currents + cfg.bias
+    u = np.empty(neurons, dtype=np.int64)
     for t in range(steps):
-        spikes[t], v = step(cfg, v, currents[t])
-        membranes[t] = v
+        leak(v, cfg.decay, cfg.decay_shift, out=u)
+        np.add(u, drive[t], out=u)
+        spike_count(cfg, u, out=spikes[t])
+        v = reset(cfg, u, spikes[t], out=membranes[t])
     return spikes, membranes

@@ -1,0 +1,81 @@
+"""``lifq simulate STIM --simulator icarus|verilator|amaranth``: the RTL against the golden model."""
+
+import pathlib
+import random
+import sys
+
+from golden import InputError, simulate
+from sim.files import load_stimulus, write_result
+
+SIMULATORS = ("icarus", "verilator", "amaranth")
+
+
+def _probability(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0.0 <= value < 1.0:
+        raise InputError(f"probability = {text!r} is out of range: allowed 0 ≤ p < 1")
+    return value
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "simulate", help="run a stimulus through the RTL and compare it with the golden model",
+        description="Run a stimulus through the generated core on a simulator; exit 0 when "
+                    "every update equals the golden model, 1 with the first mismatch.")
+    parser.add_argument("stimulus", metavar="STIM", help="stimulus JSON file")
+    parser.add_argument("--simulator", choices=SIMULATORS, required=True)
+    parser.add_argument("-o", "--output", metavar="RESULT",
+                        help="result JSON of the RTL (standard output without -o)")
+    parser.add_argument("--config", metavar="CONFIG",
+                        help="JSON or TOML config whose parameters override the stimulus's")
+    parser.add_argument("--waves", metavar="FILE",
+                        help="write waveforms (.vcd; .fst too on icarus and verilator)")
+    parser.add_argument("--plot", metavar="PNG",
+                        help="plot RTL and golden membranes and spike counts")
+    parser.add_argument("--seed", type=int, help="seed of the random gaps and stalls "
+                        "(printed; random by default)")
+    parser.add_argument("--input-gaps", type=str, default="0.2", metavar="P",
+                        help="probability of an idle input cycle (default 0.2)")
+    parser.add_argument("--output-stalls", type=str, default="0.2", metavar="P",
+                        help="probability of a not-ready output cycle (default 0.2)")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    input_gaps = _probability(args.input_gaps)
+    output_stalls = _probability(args.output_stalls)
+    seed = random.randrange(1 << 31) if args.seed is None else args.seed
+    stimulus = load_stimulus(args.stimulus, args.config)
+    cfg, currents = stimulus.config, stimulus.currents
+    if args.waves and args.simulator == "amaranth" and pathlib.Path(args.waves).suffix != ".vcd":
+        raise InputError(f"--waves = {args.waves}: the amaranth simulator writes VCD only, "
+                         "use a .vcd file name")
+    expected = simulate(cfg, currents)
+    if args.simulator == "amaranth":
+        from sim.amaranth_sim import run_amaranth
+        result = run_amaranth(cfg, currents, seed=seed, input_gaps=input_gaps,
+                              output_stalls=output_stalls, waves=args.waves)
+    else:
+        from sim.runner import run_rtl
+        result = run_rtl(cfg, currents, args.simulator, seed=seed, input_gaps=input_gaps,
+                         output_stalls=output_stalls, waves=args.waves)
+    got = (result.spikes, result.v)
+    write_result(args.output, *got)
+    if args.plot:
+        from sim.plot import plot_traces
+        plot_traces(args.plot, cfg, currents, rtl=got, golden=expected)
+
+    from sim.check import first_mismatch
+    mismatch = first_mismatch(*expected, *got)
+    steps, neurons = currents.shape
+    if mismatch is not None:
+        t, n, field, want, have = mismatch
+        print(f"lifq simulate: {args.simulator}: MISMATCH at timestep {t}, neuron {n}: "
+              f"{field} expected {want}, got {have} (seed {seed})", file=sys.stderr)
+        return 1
+    print(f"lifq simulate: {args.simulator}: all {steps * neurons} updates ({steps} steps × "
+          f"{neurons} neurons) equal the golden model (seed {seed})", file=sys.stderr)
+    return 0
