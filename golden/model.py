@@ -1,64 +1,78 @@
 """The bit-exact integer LIF neuron of SPEC §1, vectorised over neurons.
 
-Everything here is exact int64 arithmetic: with W ≤ 32 and F ≤ 16 the
-largest intermediate, v·d, stays below 2^48, so nothing can overflow, and no
-float ever touches the integer path.
+Everything here is exact integer arithmetic: with W ≤ 32 and F ≤ 16 the
+largest intermediate, v·d, stays below 2^48, so int64 never overflows, and no
+float ever touches the integer path.  :func:`simulate` works in int32 when
+every intermediate of the config fits 31 bits (the default 16-bit core does),
+which halves the work per step; results are always int64.
 """
 
 import numpy as np
 
 from .config import InputError, LIFConfig
 
-__all__ = ["leak", "spike_count", "reset", "step", "simulate", "validate_currents"]
+__all__ = ["leak", "spike_count", "reset", "step", "simulate", "validate_currents", "work_dtype"]
 
 
-def leak(v, decay, decay_shift, out=None):
+def leak(v, decay, decay_shift, out=None, scratch=None):
     """trunc(v · d / 2^F): the leak, rounding toward zero as Loihi does.
 
     An arithmetic shift floors; adding 2^F − 1 to negative products first
-    turns the floor into a truncation.  ``out`` (int64, the shape of v) lets
-    the simulation loop run without allocating.
+    turns the floor into a truncation.  ``out`` and ``scratch`` (arrays of
+    v's shape and integer dtype) let the simulation loop run without
+    allocating.
     """
-    v = np.asarray(v, dtype=np.int64)
+    v = np.asarray(v) if isinstance(v, np.ndarray) else np.asarray(v, dtype=np.int64)
     out = np.empty_like(v) if out is None else out
     if decay == 1 << decay_shift:
         np.copyto(out, v)
         return out
-    np.multiply(v, decay, out=out)
-    negative_fix = np.right_shift(out, 63)                  # −1 where negative, else 0
-    np.bitwise_and(negative_fix, (1 << decay_shift) - 1, out=negative_fix)
+    dtype = out.dtype.type
+    np.multiply(v, dtype(decay), out=out)
+    sign_bits = dtype(8 * out.dtype.itemsize - 1)
+    negative_fix = np.right_shift(out, sign_bits, out=scratch)  # −1 where negative, else 0
+    np.bitwise_and(negative_fix, dtype((1 << decay_shift) - 1), out=negative_fix)
     np.add(out, negative_fix, out=out)
-    return np.right_shift(out, decay_shift, out=out)
+    return np.right_shift(out, dtype(decay_shift), out=out)
 
 
-def spike_count(cfg, u, out=None):
+def spike_count(cfg, u, out=None, scratch=None):
     """Signed spike count k of SPEC §1 for pre-reset membranes u.
 
     min(⌊|u|/θ⌋, k_max) is 0 below θ, 1 from θ on for zero/subtract
     (k_max = 1), and the saturated multi-spike count for mod.  An unsigned
     neuron counts only the positive part of u.
     """
-    u = np.asarray(u, dtype=np.int64)
+    u = np.asarray(u) if isinstance(u, np.ndarray) else np.asarray(u, dtype=np.int64)
     out = np.empty_like(u) if out is None else out
+    dtype = out.dtype.type
     if cfg.signed:
         np.abs(u, out=out)
     else:
-        np.maximum(u, 0, out=out)
-    np.floor_divide(out, cfg.threshold, out=out)
-    np.minimum(out, cfg.k_max, out=out)
+        np.maximum(u, dtype(0), out=out)
+    np.floor_divide(out, dtype(cfg.threshold), out=out)
+    np.minimum(out, dtype(cfg.k_max), out=out)
     if cfg.signed:
-        np.multiply(out, np.sign(u), out=out)
+        np.multiply(out, np.sign(u, out=scratch), out=out)
     return out
 
 
-def reset(cfg, u, k, out=None):
+def reset(cfg, u, k, out=None, scratch=None):
     """v' = clamp(u − k·θ) (0 where a reset-to-zero neuron fired), saturating to W bits."""
     out = np.empty_like(u) if out is None else out
-    np.subtract(u, np.multiply(k, cfg.threshold), out=out)
+    dtype = out.dtype.type
+    np.subtract(u, np.multiply(k, dtype(cfg.threshold), out=scratch), out=out)
     if cfg.reset == "zero":
         np.copyto(out, 0, where=k != 0)
-    np.maximum(out, cfg.v_min, out=out)   # saturate, never wrap
-    return np.minimum(out, cfg.v_max, out=out)
+    np.maximum(out, dtype(cfg.v_min), out=out)   # saturate, never wrap
+    return np.minimum(out, dtype(cfg.v_max), out=out)
+
+
+def work_dtype(cfg):
+    """int32 when v·d, u and u − k·θ all fit 31 bits for ``cfg``, else int64."""
+    product_bits = cfg.width + cfg.decay_shift + 1
+    sum_bits = max(cfg.width, cfg.input_width + 1) + 2
+    return np.int32 if max(product_bits, sum_bits) <= 31 else np.int64
 
 
 def step(cfg, v, current):
@@ -144,20 +158,22 @@ def simulate(cfg, currents, v0=None):
         raise TypeError(f"cfg must be a LIFConfig, not {type(cfg).__name__}")
     currents = validate_currents(cfg, currents)
     steps, neurons = currents.shape
-    spikes = np.empty((steps, neurons), dtype=np.int64)
-    membranes = np.empty((steps, neurons), dtype=np.int64)
-    v = np.zeros(neurons, dtype=np.int64)
+    dtype = work_dtype(cfg)
+    spikes = np.empty((steps, neurons), dtype=dtype)
+    membranes = np.empty((steps, neurons), dtype=dtype)
+    v = np.zeros(neurons, dtype=dtype)
     if v0 is not None:
-        v[:] = v0
-        if (v < cfg.v_min).any() or (v > cfg.v_max).any():
+        v0 = np.asarray(v0, dtype=np.int64)
+        if (v0 < cfg.v_min).any() or (v0 > cfg.v_max).any():
             raise InputError(f"v0 must lie in {cfg.v_min} … {cfg.v_max} for width = {cfg.width}")
+        v[:] = v0
     # The loop writes into preallocated rows: at a thousand neurons the cost of
     # a step is the number of numpy calls, not the arithmetic.
-    drive = currents + cfg.bias
-    u = np.empty(neurons, dtype=np.int64)
+    drive = (currents + cfg.bias).astype(dtype)
+    u, scratch = np.empty(neurons, dtype=dtype), np.empty(neurons, dtype=dtype)
     for t in range(steps):
-        leak(v, cfg.decay, cfg.decay_shift, out=u)
+        leak(v, cfg.decay, cfg.decay_shift, out=u, scratch=scratch)
         np.add(u, drive[t], out=u)
-        spike_count(cfg, u, out=spikes[t])
-        v = reset(cfg, u, spikes[t], out=membranes[t])
-    return spikes, membranes
+        spike_count(cfg, u, out=spikes[t], scratch=scratch)
+        v = reset(cfg, u, spikes[t], out=membranes[t], scratch=scratch)
+    return spikes.astype(np.int64, copy=False), membranes.astype(np.int64, copy=False)

@@ -186,3 +186,26 @@ def test_real_model_equals_integer_model_without_leak(currents, threshold, reset
     out, residual = lif_real(currents, np.arange(len(currents)), threshold, 0.0, reset, signed)
     assert np.array_equal(out, spikes[:, 0] * threshold)
     assert np.array_equal(residual, v[:, 0])
+
+
+@given(saturating())
+def test_int32_fast_path_equals_int64(case):
+    """simulate works in int32 when the config allows; it must not change a bit."""
+    from unittest import mock
+
+    import golden.model
+    cfg, currents = case
+    assume(golden.model.work_dtype(cfg) == np.int32)  # the configs that take the fast path
+    fast = simulate(cfg, currents)
+    with mock.patch.object(golden.model, "work_dtype", lambda cfg: np.int64):
+        exact = simulate(cfg, currents)
+    assert fast[0].dtype == exact[0].dtype == np.int64
+    assert np.array_equal(fast[0], exact[0]) and np.array_equal(fast[1], exact[1])
+
+
+def test_wide_configs_use_int64():
+    import golden.model
+    assert golden.model.work_dtype(LIFConfig(width=32)) == np.int64
+    assert golden.model.work_dtype(LIFConfig(width=16, decay_shift=16)) == np.int64
+    assert golden.model.work_dtype(LIFConfig(width=16, input_width=30)) == np.int64
+    assert golden.model.work_dtype(LIFConfig()) == np.int32
