@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from .config import InputError
 from .model import leak
 
 __all__ = ["alexiewicz", "decay_factors", "sqnr"]
@@ -33,11 +34,11 @@ def alexiewicz(x, beta=1.0, *, times=None, alpha=None, decay=None, decay_shift=N
         The norm (an exact integer in the integer-leak form).
     """
     if (times is None) != (alpha is None):
-        raise ValueError("the continuous-time norm needs both times and alpha")
+        raise InputError("the continuous-time norm needs both times and alpha")
     if (decay is None) != (decay_shift is None):
-        raise ValueError("the integer-leak norm needs both decay and decay_shift")
+        raise InputError("the integer-leak norm needs both decay and decay_shift")
     if times is not None and decay is not None:
-        raise ValueError("choose one form: times/alpha or decay/decay_shift")
+        raise InputError("choose one form: times/alpha or decay/decay_shift")
 
     if decay is not None:
         x = np.asarray(x, dtype=np.int64)
@@ -48,14 +49,14 @@ def alexiewicz(x, beta=1.0, *, times=None, alpha=None, decay=None, decay_shift=N
         s = np.zeros(x.shape[1:], dtype=np.float64)
         if times is None:
             if not 0.0 <= beta <= 1.0:
-                raise ValueError(f"beta = {beta} is out of range: allowed 0 … 1")
+                raise InputError(f"beta = {beta} is out of range: allowed 0 … 1")
             forget = lambda s, n: beta * s
         else:
             times = np.asarray(times, dtype=np.float64)
             if times.shape != x.shape[:1]:
-                raise ValueError("times must hold one time per spike")
+                raise InputError("times must hold one time per spike")
             if alpha < 0:
-                raise ValueError(f"alpha = {alpha} is out of range: allowed 0 … inf")
+                raise InputError(f"alpha = {alpha} is out of range: allowed 0 … inf")
             factors = decay_factors(times, alpha)
             forget = lambda s, n: factors[n] * s
 
@@ -70,7 +71,7 @@ def decay_factors(times, alpha):
     """e^(−α·Δt) between consecutive spikes (the first factor is irrelevant)."""
     gaps = np.diff(times, prepend=times[:1] if len(times) else times)
     if (gaps < 0).any():
-        raise ValueError("times must not decrease")
+        raise InputError("times must not decrease")
     if math.isinf(alpha):
         return np.zeros_like(gaps)
     return np.exp(-alpha * gaps)

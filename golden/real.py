@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .config import RESETS
+from .config import RESETS, InputError
 from .norms import decay_factors
 
 __all__ = ["lif_real", "decay_from_alpha"]
@@ -42,15 +42,15 @@ def lif_real(amplitudes, times, theta, alpha, reset="mod", signed=True):
         Membrane after each input spike and its reset.
     """
     if reset not in RESETS:
-        raise ValueError(f"reset = {reset!r} is unknown: allowed " + ", ".join(RESETS))
+        raise InputError(f"reset = {reset!r} is unknown: allowed " + ", ".join(RESETS))
     if not theta > 0:
-        raise ValueError(f"theta = {theta} is out of range: allowed > 0")
+        raise InputError(f"theta = {theta} is out of range: allowed > 0")
     amplitudes = np.asarray(amplitudes, dtype=np.float64)
     times = np.asarray(times, dtype=np.float64)
     if amplitudes.ndim != 1 or times.shape != amplitudes.shape:
-        raise ValueError("amplitudes and times must be 1-D arrays of the same length")
+        raise InputError("amplitudes and times must be 1-D arrays of the same length")
     if alpha < 0:
-        raise ValueError(f"alpha = {alpha} is out of range: allowed 0 … inf")
+        raise InputError(f"alpha = {alpha} is out of range: allowed 0 … inf")
     factors = decay_factors(times, alpha)
 
     out = np.zeros_like(amplitudes)

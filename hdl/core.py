@@ -38,10 +38,11 @@ class LIFCore(wiring.Component):
         ``neuron``, ``spike_count`` (k) and ``membrane`` (v') of each update.
     parameters : In(stream.Signature(parameter_write_layout))
         Only when programmable: writes ``value`` to the register at
-        ``address`` (:class:`ParameterAddress`).  A write is accepted once the
-        pipeline is empty and holds off new currents while it waits, so every
+        ``address`` (:class:`ParameterAddress`).  A write applies to every
+        current taken after the cycle that takes the write: it waits for the
+        pipeline to drain and holds off new currents meanwhile, so every
         update sees either the old or the new values.  Values outside the
-        ranges of SPEC §1 are accepted and ignored.
+        ranges of SPEC §1 are taken and ignored.
     latency : int
         Cycles from an input transfer to its output being valid.
     full_rate_neurons : int
@@ -90,31 +91,67 @@ class LIFCore(wiring.Component):
         accept, first = self._input_stage(m, params, read, advance, clearing)
         valids, last = self._pipeline(m, params, advance, accept, first)
         self._output_stage(m, advance, valids[-1], last, write, clearing)
-        self._hazard_and_ready(m, advance, valids, clearing)
+        self._hazard_and_ready(m, params, advance, valids, clearing)
         return m
 
     def _parameter_registers(self, m):
         cfg = self._config
         if not cfg.programmable:
-            return datapath.Parameters(Const(cfg.threshold, unsigned(cfg.width - 1)),
+            return datapath.Parameters(Const(-cfg.threshold, signed(cfg.width)),
                                        Const(cfg.decay, unsigned(cfg.decay_shift + 1)),
                                        Const(cfg.bias, signed(cfg.input_width)))
         params = datapath.Parameters(
-            Signal(unsigned(cfg.width - 1), init=cfg.threshold, name="threshold"),
+            Signal(signed(cfg.width), init=-cfg.threshold, name="negative_threshold"),
             Signal(unsigned(cfg.decay_shift + 1), init=cfg.decay, name="decay"),
             Signal(signed(cfg.input_width), init=cfg.bias, name="bias"))
-        write = self.parameters
-        value = write.payload.value
-        valid_for = {
-            ParameterAddress.THRESHOLD: (params.threshold, 1, cfg.v_max),
-            ParameterAddress.DECAY: (params.decay, 0, 1 << cfg.decay_shift),
-            ParameterAddress.BIAS: (params.bias, cfg.current_min, cfg.current_max),
-        }
-        with m.If(write.valid & write.ready):
-            for address, (register, low, high) in valid_for.items():
-                with m.If((write.payload.address == address) & (value >= low) & (value <= high)):
-                    m.d.sync += register.eq(value)
         return params
+
+    def _parameter_port(self, m, params, valids):
+        """Apply parameter writes between updates; returns the ``pending`` flag.
+
+        A write is taken into a holding register, its range is checked in the
+        next cycle, and it is applied once the pipeline is empty; meanwhile
+        no new current is taken.
+        """
+        cfg = self._config
+        write = self.parameters
+        address = Signal(unsigned(2), name="pending_address")
+        value = Signal(signed(32), name="pending_value")
+        pending, checked = Signal(), Signal()
+        m.d.comb += write.ready.eq(~pending)
+        with m.If(write.valid & ~pending):
+            m.d.sync += [address.eq(write.payload.address), value.eq(write.payload.value),
+                         pending.eq(1)]
+        # The ranges of SPEC §1 as bit patterns, which map to small gate trees
+        # where 32-bit comparisons would need carry chains.
+        sign_extension = value[cfg.input_width - 1:]
+        targets = {
+            # 1 … 2^(W−1) − 1, stored negated
+            ParameterAddress.THRESHOLD: (params.negative_threshold, -value,
+                                         ~value[cfg.width - 1:].any()
+                                         & value[:cfg.width - 1].any()),
+            # 0 … 2^F
+            ParameterAddress.DECAY: (params.decay, value, ~value[cfg.decay_shift + 1:].any()
+                                     & ~(value[cfg.decay_shift] & value[:cfg.decay_shift].any())),
+            # fits input_width
+            ParameterAddress.BIAS: (params.bias, value,
+                                    sign_extension.all() | ~sign_extension.any()),
+        }
+        # Registered decisions keep the enables of the parameter registers one
+        # gate deep.  ``drained`` lags the pipeline by a cycle, which is safe:
+        # no current enters while a write is pending, and ``checked`` comes a
+        # cycle after a current that entered together with the write.
+        drained = Signal()
+        m.d.sync += [checked.eq(pending), drained.eq(~Cat(*valids).any())]
+        accepted = {target: Signal(name=f"write_{target.name.lower()}") for target in targets}
+        m.d.sync += [accepted[target].eq((address == target) & fits)
+                     for target, (_, _, fits) in targets.items()]
+        with m.If(checked & drained):
+            m.d.sync += [pending.eq(0), checked.eq(0)]
+            for target, (register, new_value, _) in targets.items():
+                with m.If(accepted[target]):
+                    m.d.sync += register.eq(new_value)
+        return pending
 
     def _clear_after_reset(self, m, write):
         """Write v = 0 to every neuron after reset; returns the ``clearing`` flag."""
@@ -160,9 +197,9 @@ class LIFCore(wiring.Component):
             valids.append(valid)
         return valids, fields
 
-    def _output_stage(self, m, advance, last_valid, last, write, clearing):
-        """Finish the update into the output register and write it back."""
-        result = datapath.finish(self._config, last)
+    def _output_stage(self, m, advance, last_valid, result, write, clearing):
+        """Load the output register and write the new membrane back, both from
+        the last pipeline register, so no logic sits in front of the memory."""
         payload = self.updates.payload
         with m.If(advance):
             m.d.sync += self.updates.valid.eq(last_valid)
@@ -173,7 +210,7 @@ class LIFCore(wiring.Component):
             m.d.comb += [write.addr.eq(result["neuron"]), write.data.eq(result["membrane"]),
                          write.en.eq(advance & last_valid)]
 
-    def _hazard_and_ready(self, m, advance, valids, clearing):
+    def _hazard_and_ready(self, m, params, advance, valids, clearing):
         """Input ready unless an earlier update of the same neuron is in flight.
 
         Neurons arrive round-robin, so the previous update of the next neuron
@@ -188,8 +225,5 @@ class LIFCore(wiring.Component):
             hazard = sum(waiting) >= cfg.neurons
         blocked = clearing | hazard
         if cfg.programmable:
-            # A parameter write waits for an empty pipeline and holds off new currents.
-            empty = ~Cat(*valids).any()
-            m.d.comb += self.parameters.ready.eq(~clearing & empty)
-            blocked = blocked | self.parameters.valid
+            blocked = blocked | self._parameter_port(m, params, valids)
         m.d.comb += self.currents.ready.eq(advance & ~blocked)

@@ -14,8 +14,8 @@ stage                 computes                                   present when
 ``magnitude``         |u| and its sign                           always
 ``divide_j``          |u| ≥ θ·2^j ? subtract, k |= 2^j           j = q−1 … 0 (mod),
                                                                  j = 0 (zero, subtract)
-``finish``            apply sign and reset, saturate to W bits   always (into the output
-                                                                 register and memory)
+``saturate``          reset-to-zero, saturate |r| to W bits      always
+``apply_sign``        k and v' get the sign of u                 always
 ====================  =========================================  ===============
 
 Reset-to-mod divides without a divider: because k ≤ 2^q − 1, q
@@ -26,7 +26,7 @@ k = 2^q − 1 with remainder |u| − (2^q − 1)·θ that SPEC §1 asks for.
 
 from amaranth.hdl import Cat, Const, Mux, signed, unsigned
 
-__all__ = ["Parameters", "stages", "finish", "full_rate_neurons", "latency"]
+__all__ = ["Parameters", "stages", "full_rate_neurons", "latency"]
 
 
 class Parameters:
@@ -34,12 +34,15 @@ class Parameters:
 
     Attributes
     ----------
-    threshold, decay, bias : Value
-        θ (unsigned), d (unsigned) and b (signed).
+    negative_threshold, decay, bias : Value
+        −θ (signed, W bits), d (unsigned) and b (signed).  The divider adds
+        −θ·2^j rather than subtracting θ·2^j: on FPGAs an adder whose operand
+        comes straight from a register needs no inverting logic in front of
+        its carry chain.
     """
 
-    def __init__(self, threshold, decay, bias):
-        self.threshold = threshold
+    def __init__(self, negative_threshold, decay, bias):
+        self.negative_threshold = negative_threshold
         self.decay = decay
         self.bias = bias
 
@@ -59,9 +62,11 @@ def stages(cfg):
     """The list of ``(name, function)`` pipeline stages for ``cfg``.
 
     A constant decay of 0 or 2^F needs no multiplier, so a core that is not
-    programmable leaves the two leak stages out then.  The first stage receives ``neuron``, ``drive`` (= i + b) and ``v``;
-    ``finish`` is not in the list: the core applies it between the last
-    register and the output register.
+    programmable leaves the two leak stages out then.  The first stage
+    receives ``neuron``, ``drive`` (= i + b) and ``v``; the last one returns
+    the fields of the output payload (``neuron``, ``spike_count``,
+    ``membrane``), which go from its register straight into the output
+    register and the membrane memory.
     """
     result = []
     if cfg.programmable or cfg.decay not in (0, 1 << cfg.decay_shift):
@@ -72,6 +77,8 @@ def stages(cfg):
     result.append(("magnitude", lambda e, p: _magnitude(cfg, e)))
     for bit in reversed(range(cfg.spike_bits if cfg.reset == "mod" else 1)):
         result.append((f"divide_{bit}", lambda e, p, bit=bit: _divide_step(e, p, bit)))
+    result.append(("saturate", lambda e, p: _saturate(cfg, e)))
+    result.append(("apply_sign", lambda e, p: _apply_sign(cfg, e)))
     return result
 
 
@@ -115,8 +122,7 @@ def _magnitude(cfg, entry):
 
 
 def _divide_step(entry, params, bit):
-    step = params.threshold << bit
-    difference = entry["magnitude"] - step
+    difference = entry["magnitude"] + (params.negative_threshold << bit)
     take = entry["fire_enable"] & (difference >= 0)
     k = entry["k"] | (take << bit)
     return {
@@ -127,19 +133,22 @@ def _divide_step(entry, params, bit):
     }
 
 
-def finish(cfg, entry):
-    """Sign, reset and saturation: the fields of the output payload."""
+def _saturate(cfg, entry):
+    """Reset-to-zero, then saturation of the magnitude against a constant."""
     negative, magnitude, k = entry["negative"], entry["magnitude"], entry["k"]
     if cfg.reset == "zero":
         magnitude = Mux(k != 0, 0, magnitude)
-    # Saturate the magnitude first (a comparison against a constant), then
-    # negate: −2^(W−1) is reachable, +2^(W−1) is not.
+    # −2^(W−1) is reachable, +2^(W−1) is not.
     limit = Mux(negative, 1 << (cfg.width - 1), (1 << (cfg.width - 1)) - 1)
     saturated = Mux(magnitude > limit, limit, magnitude)
-    membrane = Mux(negative, -saturated, saturated)
-    spike_count = Mux(negative, -k, k)
+    return {**_keep(entry, "neuron", "negative", "k"), "magnitude": saturated[:cfg.width]}
+
+
+def _apply_sign(cfg, entry):
+    """The fields of the output payload: signed k and v'."""
+    negative, magnitude, k = entry["negative"], entry["magnitude"], entry["k"]
     return {
         "neuron": entry["neuron"],
-        "spike_count": spike_count.as_signed()[:cfg.k_width].as_signed(),
-        "membrane": membrane[:cfg.width].as_signed(),
+        "spike_count": Mux(negative, -k, k).as_signed()[:cfg.k_width].as_signed(),
+        "membrane": Mux(negative, -magnitude, magnitude)[:cfg.width].as_signed(),
     }

@@ -323,5 +323,6 @@ def hardware_vs_real(runs=100, steps=200, theta=64, alphas=(1.0, 0.1), amplitude
         if progress is not None:
             progress(done, len(plan))
     settings = {"theta": theta, "runs": runs, "steps": steps, "amplitude": amplitude,
-                "width_amplitude": width_amplitude, "slow_alpha": slow_alpha, "engine": engine, "seed": seed}
+                "width_amplitude": width_amplitude, "slow_alpha": slow_alpha, "engine": engine,
+                "seed": seed}
     return HardwareSweeps(rows["leak"], rows["spike_bits"], rows["width"], settings)

@@ -1,0 +1,430 @@
+"""``lifq error trains|sqnr|hardware``: the quantization-error experiments of SPEC §5.
+
+Each experiment prints a table (or, with ``--json``, one JSON object) and
+optionally writes a PNG (``--plot FILE.png`` or ``--plot-dir DIR``).  The
+numerics live in :mod:`golden.experiments`; this module only parses options,
+checks them, shows progress and formats the output.
+"""
+
+import json
+import math
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+from golden import InputError
+from golden.experiments import check_parameters
+from golden.experiments import hardware, sqnr, trains
+
+PLOT_NAMES = {"trains": "error_trains.png", "sqnr": "error_sqnr.png",
+              "hardware": "error_hardware.png"}
+
+
+class ProgressBar:
+    """A one-line progress bar on standard error, for sweeps that take a while.
+
+    It stays silent for the first ``delay`` seconds (quick sweeps never draw)
+    and when the stream is not a terminal (logs and pipes stay clean), and
+    erases itself when closed so the table starts on a clean line.
+
+    Parameters
+    ----------
+    label : str
+    stream : file, optional
+        Default standard error.
+    enabled : bool, optional
+        Default: whether ``stream`` is a terminal.
+    delay : float
+        Seconds before the first draw.
+    """
+
+    WIDTH = 30
+
+    def __init__(self, label, stream=None, enabled=None, delay=1.0):
+        self.label = label
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.delay = delay
+        self.start = time.monotonic()
+        self.last_draw = None
+        self.line_length = 0
+
+    def __call__(self, done, total):
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        elapsed = now - self.start
+        if elapsed < self.delay or (self.last_draw is not None and now - self.last_draw < 0.1
+                                    and done < total):
+            return
+        self.last_draw = now
+        fraction = done / total
+        filled = int(self.WIDTH * fraction)
+        left = elapsed * (total - done) / done if done else math.inf
+        line = (f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                f"{100 * fraction:3.0f}%  {left:4.0f} s left")
+        self.stream.write("\r" + line.ljust(self.line_length))
+        self.stream.flush()
+        self.line_length = len(line)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.line_length:
+            self.stream.write("\r" + " " * self.line_length + "\r")
+            self.stream.flush()
+
+
+class _Options:
+    """Adds options to a parser and remembers how each destination is spelled."""
+
+    def __init__(self, parser):
+        self.parser = parser
+        self.spellings = {}
+
+    def add(self, *flags, **kwargs):
+        action = self.parser.add_argument(*flags, **kwargs)
+        self.spellings[action.dest] = action.option_strings[-1]
+
+    def spell(self, name):
+        return self.spellings.get(name, name)
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "error", help="quantization-error experiments with tables and PNG plots",
+        description="Quantization-error experiments of the papers (SPEC §5): what "
+                    "reset-to-mod buys, printed as tables, --json or PNG plots.")
+    experiments = parser.add_subparsers(dest="experiment", metavar="EXPERIMENT",
+                                        required=True)
+    _register_trains(experiments)
+    _register_sqnr(experiments)
+    _register_hardware(experiments)
+
+
+def _common_options(options, name):
+    where = options.parser.add_mutually_exclusive_group()
+    where.add_argument("--plot", metavar="FILE.png", help="write the figure to this PNG file")
+    where.add_argument("--plot-dir", metavar="DIR",
+                       help=f"write the figure to DIR/{PLOT_NAMES[name]}")
+    options.add("--json", action="store_true",
+                help="print one JSON object instead of the table")
+    options.add("--seed", type=int, default=2023, help="random seed (default 2023)")
+
+
+def _register_trains(experiments):
+    parser = experiments.add_parser(
+        "trains", help="random spike trains through the three resets (paper Figs. 4–5)",
+        description="Random spike trains (gaps uniform in [0, max-gap], amplitudes uniform "
+                    "in [−Aθ, Aθ]) through the real-valued LIF neuron with each reset: the "
+                    "distribution of ‖LIF(η) − η‖_{A,α} over the runs.  Defaults are the "
+                    "settings of Moser & Lunglmayr (2023).")
+    options = _Options(parser)
+    options.add("--runs", type=int, default=100, help="random trains per setting (default 100)")
+    options.add("--spikes", dest="spike_counts", type=int, nargs="+",
+                default=[10, 20, 50, 100, 200, 500], metavar="N",
+                help="numbers of input spikes (default 10 20 50 100 200 500)")
+    options.add("--amplitudes", type=float, nargs="+", default=[1.0, 1.5], metavar="A",
+                help="amplitude ranges A, in units of θ (default 1 1.5)")
+    options.add("--alphas", type=float, nargs="+", default=[1.0, 0.1], metavar="ALPHA",
+                help="leak rates α ≥ 0, 'inf' allowed (default 1 0.1)")
+    options.add("--max-gap", type=float, default=1.0,
+                help="largest gap between spike times (default 1)")
+    _common_options(options, "trains")
+    parser.set_defaults(run=_run_trains, options=options, command="error trains")
+
+
+def _register_sqnr(experiments):
+    parser = experiments.add_parser(
+        "sqnr", help="the IF neuron as a uniform quantizer: SQNR over time steps",
+        description="Constant Gaussian inputs over T steps, rate decoding x̂ = θ·Σk/T, SQNR "
+                    "against ReLU(x) for a fixed θ and the SQNR-optimal θ, T = 1 … max-steps, "
+                    "for reset by subtraction (Castagnetti et al. 2023), to mod and to zero.")
+    options = _Options(parser)
+    options.add("--max-steps", type=int, default=32, help="largest T (default 32)")
+    options.add("--samples", type=int, default=10_000,
+                help="Gaussian input samples (default 10000)")
+    options.add("--sigma", type=float, default=0.1,
+                help="standard deviation of the inputs (default 0.1)")
+    options.add("--theta", dest="fixed_theta", type=float, default=1.0,
+                help="the fixed threshold to compare with (default 1)")
+    options.add("--spike-bits", type=int, default=4,
+                help="q of reset-to-mod: up to 2^q − 1 spikes per step (default 4)")
+    _common_options(options, "sqnr")
+    parser.set_defaults(run=_run_sqnr, options=options, command="error sqnr")
+
+
+def _register_hardware(experiments):
+    parser = experiments.add_parser(
+        "hardware", help="integer hardware neuron vs the real-valued one",
+        description="The bit-exact integer neuron against the real-valued LIF on the same "
+                    "random integer trains: how leak rounding (F), the spike-count cap (q) "
+                    "and the membrane width (W) move the error, and where |error| < θ holds.")
+    options = _Options(parser)
+    options.add("--runs", type=int, default=100,
+                help="random trains per setting, one neuron each (default 100)")
+    options.add("--steps", type=int, default=200, help="time steps per train (default 200)")
+    options.add("--theta", type=int, default=64, help="threshold θ in LSB (default 64)")
+    options.add("--alphas", type=float, nargs="+", default=[1.0, 0.1], metavar="ALPHA",
+                help="leak rates of the leak sweep; the other sweeps use the smallest "
+                     "(default 1 0.1)")
+    options.add("--amplitude", type=float, default=1.5,
+                help="A of the leak sweep: currents in [−Aθ, Aθ] (default 1.5)")
+    options.add("--decay-shifts", type=int, nargs="+", default=[2, 4, 6, 8, 10, 12, 16],
+                metavar="F", help="leak fraction bits F of the leak sweep")
+    options.add("--spike-bits", type=int, nargs="+", default=[1, 2, 3, 4], metavar="Q",
+                help="q of the spike-bits sweep (default 1 2 3 4)")
+    options.add("--spike-amplitudes", type=float, nargs="+", default=[1, 2, 4, 8, 16],
+                metavar="A", help="A of the spike-bits sweep (default 1 2 4 8 16)")
+    options.add("--widths", type=int, nargs="+", metavar="W",
+                help="membrane widths of the width sweep (default: the narrowest that "
+                     "holds θ, +2, +4, +8)")
+    options.add("--width-amplitude", type=float, default=4.0,
+                help="A of the width sweep (default 4)")
+    options.add("--sweep", dest="sweeps", choices=["leak", "spike-bits", "width", "all"],
+                default="all", help="which sweep to run (default all)")
+    options.add("--engine", choices=hardware.ENGINES, default="golden",
+                help="integer model: the golden model or the RTL on Verilator "
+                     "(default golden)")
+    _common_options(options, "hardware")
+    parser.set_defaults(run=_run_hardware, options=options, command="error hardware")
+
+
+# --- running ---------------------------------------------------------------
+
+def _run_trains(args):
+    values = dict(runs=args.runs, spike_counts=args.spike_counts, amplitudes=args.amplitudes,
+                  alphas=args.alphas, max_gap=args.max_gap, seed=args.seed)
+    check_parameters(values, trains.LIMITS, args.options.spell)
+    plot = _plot_path(args, "trains")
+    with ProgressBar("lifq error trains") as progress:
+        result = trains.random_train_errors(**values, progress=progress)
+    _report(args, result, plot, _print_trains, "plot_trains")
+
+
+def _run_sqnr(args):
+    values = dict(max_steps=args.max_steps, samples=args.samples, sigma=args.sigma,
+                  fixed_theta=args.fixed_theta, spike_bits=args.spike_bits, seed=args.seed)
+    check_parameters(values, sqnr.LIMITS, args.options.spell)
+    plot = _plot_path(args, "sqnr")
+    with ProgressBar("lifq error sqnr") as progress:
+        result = sqnr.sqnr_over_steps(**values, progress=progress)
+    _report(args, result, plot, _print_sqnr, "plot_sqnr")
+
+
+def _run_hardware(args):
+    sweeps = hardware.SWEEPS if args.sweeps == "all" else (args.sweeps.replace("-", "_"),)
+    values = dict(runs=args.runs, steps=args.steps, theta=args.theta, alphas=args.alphas,
+                  amplitude=args.amplitude, decay_shifts=args.decay_shifts,
+                  spike_bits=args.spike_bits, spike_amplitudes=args.spike_amplitudes,
+                  widths=args.widths or hardware.default_widths(args.theta),
+                  width_amplitude=args.width_amplitude, sweeps=sweeps,
+                  engine=args.engine, seed=args.seed)
+    hardware.check(values, args.options.spell)
+    plot = _plot_path(args, "hardware")
+    with ProgressBar(f"lifq error hardware ({args.engine})") as progress:
+        result = hardware.hardware_vs_real(**values, progress=progress)
+    _report(args, result, plot, _print_hardware, "plot_hardware")
+
+
+def _plot_path(args, name):
+    """The PNG to write (or None), checked before a long sweep starts."""
+    if args.plot is None and args.plot_dir is None:
+        return None
+    try:
+        import matplotlib  # noqa: F401  (the plot extra)
+    except ModuleNotFoundError:
+        raise InputError("--plot needs matplotlib: pip install 'lifq[plot]'") from None
+    if args.plot is not None:
+        path = pathlib.Path(args.plot)
+        if path.suffix.lower() != ".png":
+            raise InputError(f"--plot = {args.plot!r} must name a .png file")
+        if not path.parent.is_dir():
+            raise InputError(f"--plot = {args.plot!r}: directory {str(path.parent)!r} "
+                             "does not exist")
+        return path
+    directory = pathlib.Path(args.plot_dir)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"--plot-dir = {args.plot_dir!r}: cannot create it "
+                         f"({error.strerror or error})") from None
+    return directory / PLOT_NAMES[name]
+
+
+def _report(args, result, plot, print_table, plot_function):
+    if plot is not None:
+        from golden.experiments import plots
+        try:
+            getattr(plots, plot_function)(result, plot)
+        except OSError as error:
+            raise InputError(f"cannot write {str(plot)!r}: {error.strerror or error}") from None
+    if args.json:
+        print(json.dumps(_plain(result.to_json()), indent=2, ensure_ascii=False))
+    else:
+        print_table(result)
+    if plot is not None:
+        sys.stdout.flush()  # keep the table and this note in order on a terminal
+        print(f"lifq error {args.experiment}: wrote {plot}", file=sys.stderr)
+
+
+def _plain(value):
+    """JSON-ready copy: numpy scalars as Python numbers, ±inf and NaN as strings.
+
+    Strict JSON has no Infinity; "inf" (e.g. α = inf) reads back with float().
+    """
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else str(value)
+    return value
+
+
+# --- tables ----------------------------------------------------------------
+
+def _alpha(alpha):
+    return "∞" if math.isinf(alpha) else f"{alpha:g}"
+
+
+def _down(value):
+    """Three decimals rounded down, so an error just below θ never prints as 1.000."""
+    return f"{math.floor(value * 1000) / 1000:6.3f}"
+
+
+def _percent(fraction):
+    return f"{100 * fraction:.0f}%"
+
+
+def _print_trains(result):
+    settings = result.settings
+    print(f"Random spike trains: {settings['runs']} runs per setting, gaps uniform in "
+          f"[0, {settings['max_gap']:g}], amplitudes uniform in [−Aθ, Aθ], θ = 1")
+    print("error = ‖LIF(η) − η‖_{A,α} / θ over the runs (rounded down); "
+          "≥θ = fraction of runs that reached θ\n")
+    rows = {(row["reset"], row["alpha"], row["amplitude"], row["spikes"]): row
+            for row in result.summary()}
+    group = f"{'min':>6} {'median':>6} {'max':>6} {'≥θ':>4}"
+    for alpha in result.alphas:
+        for amplitude in result.amplitudes:
+            print(f"α = {_alpha(alpha)}, A = {amplitude:g}")
+            print(f"{'':>6}  " + "  ".join(f"{reset:^27}" for reset in result.resets))
+            print(f"{'spikes':>6}  " + "  ".join(group for _ in result.resets))
+            for spikes in result.spike_counts:
+                cells = []
+                for reset in result.resets:
+                    row = rows[reset, alpha, amplitude, spikes]
+                    cells.append(f"{_down(row['min'])} {_down(row['median'])} "
+                                 f"{_down(row['max'])} {_percent(row['at_least_theta']):>4}")
+                print(f"{spikes:>6}  " + "  ".join(cells))
+            print()
+    never = all(row["at_least_theta"] == 0 for row in rows.values() if row["reset"] == "mod")
+    print("Reset to mod stayed below θ in every run." if never else
+          "Reset to mod reached θ in some run: that contradicts Theorem 1, please report it.")
+
+
+def _print_sqnr(result):
+    settings = result.settings
+    print(f"IF neuron as a uniform quantizer: constant input x ~ N(0, {settings['sigma']:g}²), "
+          f"{settings['samples']} samples, x̂ = θ·Σk/T, SQNR against ReLU(x) in dB")
+    print(f"θ* = SQNR-optimal threshold; T' = steps θ = {result.fixed_theta:g} needs to "
+          f"match θ* at T (— if more than {int(result.steps[-1])}); reset to mod with "
+          f"q = {settings['spike_bits']} (|k| ≤ {2 ** settings['spike_bits'] - 1} per step)\n")
+    fixed_label, match_label = f"θ={result.fixed_theta:g}", "T'"
+    print(f"{'T':>3}  " + "  ".join(f"{reset:^29}" for reset in result.resets))
+    print(f"{'':>3}  " + "  ".join(f"{fixed_label:>7} {'θ*':>7} {'at θ*':>7} {match_label:>4}"
+                                   for _ in result.resets))
+    matching = {reset: result.matching_steps(reset) for reset in result.resets}
+    for s, steps in enumerate(result.steps):
+        cells = []
+        for r, reset in enumerate(result.resets):
+            match = matching[reset][s]
+            cells.append(f"{result.sqnr_fixed[r, s]:7.2f} {result.optimal_theta[r, s]:7.4f} "
+                         f"{result.sqnr_optimal[r, s]:7.2f} "
+                         f"{'—' if match is None else match:>4}")
+        print(f"{steps:>3}  " + "  ".join(cells))
+    if "subtract" in result.resets and 4 in result.steps:
+        r, s = result.resets.index("subtract"), int(np.flatnonzero(result.steps == 4)[0])
+        gain = result.sqnr_optimal[r, s] - result.sqnr_fixed[r, s]
+        match = matching["subtract"][s]
+        needs = (f"θ = {result.fixed_theta:g} needs T = {match} ({match / 4:.1f}× the steps) "
+                 "to match it" if match is not None else
+                 f"θ = {result.fixed_theta:g} does not match it within T = "
+                 f"{int(result.steps[-1])}")
+        print(f"\nReset by subtraction at T = 4: θ* = {result.optimal_theta[r, s]:.4f} gives "
+              f"{result.sqnr_optimal[r, s]:.2f} dB, {gain:+.2f} dB over θ = "
+              f"{result.fixed_theta:g}; {needs}.")
+
+
+def _print_hardware(result):
+    settings = result.settings
+    theta = settings["theta"]
+    print(f"Integer hardware neuron vs real-valued LIF: θ = {theta} LSB, {settings['runs']} "
+          f"runs of {settings['steps']} steps, engine {settings['engine']}")
+    print(f"‖e‖_D: error norm with the hardware leak D(v) = trunc(v·d/2^F) (bound: θ − 1 = "
+          f"{theta - 1}); ‖e‖_α: with the exact leak e^(−α); errors in LSB;")
+    print("k≠real: steps whose output differs from the real-valued neuron's\n")
+    # Only another engine than golden has something to compare with the golden model.
+    engine = settings["engine"] != "golden"
+    head = f" {'≠golden':>7}" if engine else ""
+
+    def tail(row):
+        return (f" {100 * row['steps_differ']:6.1f}%"
+                + (f" {row['engine_mismatches']:>7}" if engine else ""))
+
+    if result.leak:
+        _print_leak_sweep(result.leak, settings, head, tail)
+    if result.spike_bits:
+        _print_spike_bits_sweep(result.spike_bits, settings, head, tail)
+    if result.width:
+        _print_width_sweep(result.width, settings, head, tail)
+
+
+def _print_leak_sweep(rows, settings, head, tail):
+    print(f"Leak rounding d = round(2^F·e^(−α)): reset to mod, A = {settings['amplitude']:g}, "
+          f"q = {hardware.SPIKE_BITS}, W = {hardware.FULL_WIDTH}; bound: drift bound on "
+          "‖e‖_α; ≥θ: runs with ‖e‖_α ≥ θ")
+    print(f"{'α':>5} {'F':>3} {'d':>6} {'d/2^F':>7} {'max‖e‖_D':>9} {'med‖e‖_α':>9} "
+          f"{'max‖e‖_α':>9} {'bound':>7} {'≥θ':>5} {'k≠real':>7}" + head)
+    for row in rows:
+        print(f"{_alpha(row['alpha']):>5} {row['decay_shift']:>3} {row['decay']:>6} "
+              f"{row['beta_hardware']:7.4f} {row['integer_leak_max']:>9} "
+              f"{row['exact_leak_median']:9.2f} {row['exact_leak_max']:9.2f} "
+              f"{row['exact_leak_bound']:7.2f} "
+              f"{_percent(row['exact_leak_at_least_theta']):>5}" + tail(row))
+    print()
+
+
+def _print_spike_bits_sweep(rows, settings, head, tail):
+    print(f"Spike-count cap |k| ≤ 2^q − 1: reset to mod, α = {_alpha(settings['slow_alpha'])}, "
+          f"F = {hardware.DECAY_SHIFT}, W = {hardware.FULL_WIDTH}; ≥θ: runs with ‖e‖_D ≥ θ; "
+          "the bound needs A ≤ 2^q − 1")
+    print(f"{'q':>3} {'2^q−1':>5} {'A':>5} {'med‖e‖_D':>9} {'max‖e‖_D':>9} {'≥θ':>5} "
+          f"{'holds':>6} {'k≠real':>7}" + head)
+    for row in rows:
+        holds = "yes" if row["integer_leak_at_least_theta"] == 0 else "NO"
+        print(f"{row['spike_bits']:>3} {row['k_max']:>5} {row['amplitude']:>5g} "
+              f"{row['integer_leak_median']:9.1f} {row['integer_leak_max']:>9} "
+              f"{_percent(row['integer_leak_at_least_theta']):>5} {holds:>6}" + tail(row))
+    print()
+
+
+def _print_width_sweep(rows, settings, head, tail):
+    print(f"Membrane width W (saturating): A = {settings['width_amplitude']:g}, "
+          f"α = {_alpha(settings['slow_alpha'])}, F = {hardware.DECAY_SHIFT}, "
+          f"q = {hardware.SPIKE_BITS}; clamped: runs whose membrane hit the W-bit clamp; "
+          "≥θ: runs with ‖e‖_D ≥ θ")
+    print(f"{'reset':>9} {'W':>3} {'max|v|':>7} {'clamped':>8} {'med‖e‖_D':>9} "
+          f"{'max‖e‖_D':>9} {'≥θ':>5} {'k≠real':>7}" + head)
+    for row in rows:
+        print(f"{row['reset']:>9} {row['width']:>3} {row['max_abs_v']:>7} "
+              f"{_percent(row['saturated']):>8} {row['integer_leak_median']:9.1f} "
+              f"{row['integer_leak_max']:>9} "
+              f"{_percent(row['integer_leak_at_least_theta']):>5}" + tail(row))
