@@ -8,24 +8,19 @@ Side by side, in one process, on the same currents:
 * snnTorch's ``Leaky`` neuron on CPU PyTorch (float32, subtract reset), the
   usual choice for LIF simulation in Python — when snnTorch is installed.
 
-Run: ``.venv/bin/python bench/golden.py [--json bench/golden.json]``
+Run: ``.venv/bin/python -m bench.golden [--json bench/golden.json]``
 (``pip install torch==2.13.0 snntorch`` for the snnTorch column).
 """
 
 import argparse
 import json
-import pathlib
 import platform
 import sys
 import time
 
-# Run as a script, this file's folder comes first on sys.path and its name
-# would shadow the ``golden`` package it measures.
-sys.path[:] = [p for p in sys.path if pathlib.Path(p or ".").resolve() != pathlib.Path(__file__).resolve().parent]
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from golden import LIFConfig, simulate  # noqa: E402
+from golden import LIFConfig, simulate
 
 SIZES = (64, 1024, 16384)
 STEPS = 1000

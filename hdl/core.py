@@ -81,7 +81,9 @@ class LIFCore(wiring.Component):
             # Depth 2 at least: a one-word memory would have a zero-width address.
             shape=signed(cfg.width), depth=max(2, cfg.neurons), init=[])
         write = membranes.write_port()
-        read = membranes.read_port(transparent_for=(write,))
+        # Not transparent: a bypass around block RAM would cost logic that grows
+        # with N and a slow path; the hazard check counts the write-back cycle.
+        read = membranes.read_port()
 
         params = self._parameter_registers(m)
         advance = Signal()  # the whole pipeline moves when the output can take an update
@@ -214,15 +216,14 @@ class LIFCore(wiring.Component):
         """Input ready unless an earlier update of the same neuron is in flight.
 
         Neurons arrive round-robin, so the previous update of the next neuron
-        is the N-th most recent one.  The update in the last register is
-        written back at this very edge, and the transparent read port sees
-        that write, so only the updates in the other registers can conflict.
+        is the N-th most recent one.  It is in flight while it sits in any
+        pipeline register, the last one included: a membrane written at this
+        edge is read correctly only from the next edge on.
         """
         cfg = self._config
-        waiting = valids[:-1]
         hazard = Const(0)
-        if len(waiting) >= cfg.neurons:
-            hazard = sum(waiting) >= cfg.neurons
+        if len(valids) >= cfg.neurons:
+            hazard = sum(valids) >= cfg.neurons
         blocked = clearing | hazard
         if cfg.programmable:
             blocked = blocked | self._parameter_port(m, params, valids)

@@ -8,6 +8,7 @@ clocks like a plain accumulator:
 ====================  =========================================  ===============
 stage                 computes                                   present when
 ====================  =========================================  ===============
+``membrane_read``     registers v as read from memory            always
 ``leak_multiply``     p = v · d                                  d is not 0 or 2^F
 ``leak_truncate``     vl = trunc(p / 2^F)                        (same)
 ``integrate``         u = vl + (i + b)                           always
@@ -48,14 +49,19 @@ class Parameters:
 
 
 def full_rate_neurons(cfg):
-    """Smallest N at which the core never waits on a hazard: one register per stage
-    plus the register of the membrane read."""
-    return 1 + len(stages(cfg))
+    """Smallest N at which the core never waits on a hazard.
+
+    An update may read its neuron's membrane once the previous update of that
+    neuron has been written back: after the register of the memory read, one
+    register per stage, and the write-back edge itself.
+    """
+    return 2 + len(stages(cfg))
 
 
 def latency(cfg):
-    """Cycles from an input transfer to its output being valid (adds the output register)."""
-    return full_rate_neurons(cfg) + 1
+    """Cycles from an input transfer to its output being valid: the memory-read
+    register, one register per stage and the output register."""
+    return 2 + len(stages(cfg))
 
 
 def stages(cfg):
@@ -68,7 +74,9 @@ def stages(cfg):
     ``membrane``), which go from its register straight into the output
     register and the membrane memory.
     """
-    result = []
+    # Block RAM's clock-to-output is slow: register the membrane before any
+    # logic sees it.
+    result = [("membrane_read", lambda e, p: dict(e))]
     if cfg.programmable or cfg.decay not in (0, 1 << cfg.decay_shift):
         result.append(("leak_multiply", lambda e, p: _leak_multiply(e, p)))
         result.append(("leak_truncate", lambda e, p: _leak_truncate(cfg, e)))

