@@ -7,13 +7,13 @@
 """
 
 from .config import RESETS, InputError, LIFConfig
-from .model import leak, simulate, spike_count, step, validate_currents
+from .model import fire, leak, simulate, step, validate_currents
 from .norms import alexiewicz, decay_factors, sqnr
 from .real import decay_from_alpha, lif_real
 
 __all__ = [
     "RESETS", "InputError", "LIFConfig",
-    "leak", "simulate", "spike_count", "step", "validate_currents",
+    "fire", "leak", "simulate", "step", "validate_currents",
     "alexiewicz", "decay_factors", "sqnr",
     "decay_from_alpha", "lif_real",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 
 from .config import InputError, LIFConfig
 
-__all__ = ["leak", "spike_count", "reset", "step", "simulate", "validate_currents", "work_dtype"]
+__all__ = ["leak", "fire", "step", "simulate", "validate_currents", "work_dtype"]
 
 
 def leak(v, decay, decay_shift, out=None, scratch=None):
@@ -36,36 +36,48 @@ def leak(v, decay, decay_shift, out=None, scratch=None):
     return np.right_shift(out, dtype(decay_shift), out=out)
 
 
-def spike_count(cfg, u, out=None, scratch=None):
-    """Signed spike count k of SPEC §1 for pre-reset membranes u.
+def fire(cfg, u, k=None, v=None, scratch=None, bounded=False):
+    """Spike count k and new membrane v' of SPEC §1 for pre-reset membranes u.
 
-    min(⌊|u|/θ⌋, k_max) is 0 below θ, 1 from θ on for zero/subtract
-    (k_max = 1), and the saturated multi-spike count for mod.  An unsigned
-    neuron counts only the positive part of u.
+    C's remainder rounds toward zero like SPEC §1, so r = fmod(u, θ) and
+    k = (u − r)/θ = trunc(u/θ) in three array operations.  Unless
+    ``bounded`` promises |u| < (k_max + 1)·θ for a signed reset-to-mod
+    neuron, k is then clipped to ±k_max (to 0 … k_max when unsigned) with
+    r = u − k·θ, reset-to-zero applies, and v' saturates to W bits.
+
+    Parameters
+    ----------
+    cfg : LIFConfig
+    u : ndarray of int
+    k, v, scratch : ndarray, optional
+        Outputs and a work array of u's shape and dtype (allocated if omitted).
+    bounded : bool
+        Only for a signed reset-to-mod core whose |u| stays below
+        (k_max + 1)·θ: then no clip and no saturation can occur (see
+        :func:`simulate`), and they are skipped.
+
+    Returns
+    -------
+    k, v : ndarray
     """
-    u = np.asarray(u) if isinstance(u, np.ndarray) else np.asarray(u, dtype=np.int64)
-    out = np.empty_like(u) if out is None else out
-    dtype = out.dtype.type
-    if cfg.signed:
-        np.abs(u, out=out)
-    else:
-        np.maximum(u, dtype(0), out=out)
-    np.floor_divide(out, dtype(cfg.threshold), out=out)
-    np.minimum(out, dtype(cfg.k_max), out=out)
-    if cfg.signed:
-        np.multiply(out, np.sign(u, out=scratch), out=out)
-    return out
-
-
-def reset(cfg, u, k, out=None, scratch=None):
-    """v' = clamp(u − k·θ) (0 where a reset-to-zero neuron fired), saturating to W bits."""
-    out = np.empty_like(u) if out is None else out
-    dtype = out.dtype.type
-    np.subtract(u, np.multiply(k, dtype(cfg.threshold), out=scratch), out=out)
+    k = np.empty_like(u) if k is None else k
+    v = np.empty_like(u) if v is None else v
+    scratch = np.empty_like(u) if scratch is None else scratch
+    dtype = u.dtype.type
+    theta = dtype(cfg.threshold)
+    np.fmod(u, theta, out=v)
+    np.subtract(u, v, out=scratch)
+    np.floor_divide(scratch, theta, out=k)           # exact: a multiple of θ
+    if bounded:
+        return k, v
+    np.minimum(k, dtype(cfg.k_max), out=k)
+    np.maximum(k, dtype(-cfg.k_max if cfg.signed else 0), out=k)
+    np.subtract(u, np.multiply(k, theta, out=scratch), out=v)
     if cfg.reset == "zero":
-        np.copyto(out, 0, where=k != 0)
-    np.maximum(out, dtype(cfg.v_min), out=out)   # saturate, never wrap
-    return np.minimum(out, dtype(cfg.v_max), out=out)
+        np.copyto(v, 0, where=k != 0)
+    np.maximum(v, dtype(cfg.v_min), out=v)   # saturate, never wrap
+    np.minimum(v, dtype(cfg.v_max), out=v)
+    return k, v
 
 
 def work_dtype(cfg):
@@ -88,8 +100,7 @@ def step(cfg, v, current):
     """
     u = leak(v, cfg.decay, cfg.decay_shift)
     np.add(u, np.asarray(current, dtype=np.int64) + cfg.bias, out=u)
-    k = spike_count(cfg, u)
-    return k, reset(cfg, u, k)
+    return fire(cfg, u)
 
 
 def validate_currents(cfg, currents):
@@ -167,13 +178,18 @@ def simulate(cfg, currents, v0=None):
         if (v0 < cfg.v_min).any() or (v0 > cfg.v_max).any():
             raise InputError(f"v0 must lie in {cfg.v_min} … {cfg.v_max} for width = {cfg.width}")
         v[:] = v0
+    # Theorem 1 of Moser & Lunglmayr: a signed reset-to-mod neuron with
+    # |i + b| ≤ k_max·θ keeps |v| ≤ θ − 1, so |u| < (k_max + 1)·θ and neither
+    # the spike count nor the membrane can saturate.
+    drive = (currents + cfg.bias).astype(dtype)
+    bounded = (cfg.reset == "mod" and cfg.signed
+               and int(np.abs(drive).max(initial=0)) <= cfg.k_max * cfg.threshold
+               and int(np.abs(v).max(initial=0)) < cfg.threshold)
     # The loop writes into preallocated rows: at a thousand neurons the cost of
     # a step is the number of numpy calls, not the arithmetic.
-    drive = (currents + cfg.bias).astype(dtype)
     u, scratch = np.empty(neurons, dtype=dtype), np.empty(neurons, dtype=dtype)
     for t in range(steps):
         leak(v, cfg.decay, cfg.decay_shift, out=u, scratch=scratch)
         np.add(u, drive[t], out=u)
-        spike_count(cfg, u, out=spikes[t], scratch=scratch)
-        v = reset(cfg, u, spikes[t], out=membranes[t], scratch=scratch)
+        v = fire(cfg, u, spikes[t], membranes[t], scratch, bounded)[1]
     return spikes.astype(np.int64, copy=False), membranes.astype(np.int64, copy=False)

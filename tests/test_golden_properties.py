@@ -209,3 +209,24 @@ def test_wide_configs_use_int64():
     assert golden.model.work_dtype(LIFConfig(width=16, decay_shift=16)) == np.int64
     assert golden.model.work_dtype(LIFConfig(width=16, input_width=30)) == np.int64
     assert golden.model.work_dtype(LIFConfig()) == np.int32
+
+
+@given(mod_bounded())
+def test_theorem_1_fast_path_equals_general_path(case):
+    """simulate skips clip and saturation under Theorem 1; that must not change a bit."""
+    from unittest import mock
+
+    import golden.model
+    cfg, currents = case
+    general_fire = golden.model.fire
+    calls = []
+
+    def general(cfg, u, k, v, scratch, bounded):
+        calls.append(bounded)
+        return general_fire(cfg, u, k, v, scratch, bounded=False)
+
+    fast = simulate(cfg, currents)
+    with mock.patch.object(golden.model, "fire", general):
+        exact = simulate(cfg, currents)
+    assert all(calls)  # these inputs do take the fast path
+    assert np.array_equal(fast[0], exact[0]) and np.array_equal(fast[1], exact[1])
