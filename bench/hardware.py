@@ -11,7 +11,10 @@ so the design needs three pins and no input or output constrains the clock.
 
 Prints Fmax(core)/Fmax(accumulator), logic cells, flip-flops, block RAMs and
 DSPs per configuration, and the growth of logic cells from the smallest to
-the largest N.
+the largest N.  Beside the accumulator, a third design shows the ceiling
+set by the hard blocks: the membrane memory's registered read feeding the
+leak multiplier, the least any LIF core with a leak and its state in memory
+needs.
 
 Run: ``.venv/bin/python -m bench.hardware [--json bench/hardware.json]``
 (about 20 minutes for the whole grid on two cores; ``--quick`` for W = 16 only).
@@ -30,6 +33,7 @@ import tempfile
 
 from amaranth.back import rtlil
 from amaranth.hdl import Cat, Elaboratable, Module, Signal, signed
+from amaranth.lib import memory
 
 from golden import RESETS, LIFConfig
 from hdl import LIFCore
@@ -58,13 +62,16 @@ class Harness(Elaboratable):
     Parameters
     ----------
     cfg : LIFConfig
-    accumulator : bool
-        Measure a bare registered ``width``-bit accumulator instead of the core.
+    design : str
+        ``"core"``; ``"accumulator"``, a bare registered W-bit accumulator; or
+        ``"ceiling"``, the least any LIF core with a leak multiplier and its
+        state in memory needs: an N×W memory whose registered read feeds a
+        registered W × (F+1)-bit multiply.
     """
 
-    def __init__(self, cfg, accumulator=False):
+    def __init__(self, cfg, design="core"):
         self.cfg = cfg
-        self.accumulator = accumulator
+        self.design = design
         self.out = Signal()
 
     def elaborate(self, platform):
@@ -72,10 +79,22 @@ class Harness(Elaboratable):
         lfsr = Signal(64, init=1)  # x^64 + x^63 + x^61 + x^60 + 1
         m.d.sync += lfsr.eq(Cat(lfsr[1:], lfsr[0] ^ lfsr[1] ^ lfsr[3] ^ lfsr[4]))
         cfg = self.cfg
-        if self.accumulator:
+        if self.design == "accumulator":
             total = Signal(signed(cfg.width))
             m.d.sync += [total.eq(total + lfsr[:cfg.width].as_signed()),
                          self.out.eq(total.xor())]
+            return m
+        if self.design == "ceiling":
+            m.submodules.membranes = membranes = memory.Memory(
+                shape=signed(cfg.width), depth=cfg.neurons, init=[])
+            write, read = membranes.write_port(), membranes.read_port()
+            fetched = Signal(signed(cfg.width))
+            product = Signal(signed(cfg.width + cfg.decay_shift + 1))
+            m.d.comb += [read.addr.eq(lfsr[:16]), write.addr.eq(lfsr[16:32]),
+                         write.data.eq(product[cfg.decay_shift:]), write.en.eq(lfsr[63])]
+            m.d.sync += [fetched.eq(read.data),
+                         product.eq(fetched * lfsr[32:32 + cfg.decay_shift + 1]),
+                         self.out.eq(product.xor())]
             return m
         m.submodules.core = core = LIFCore(cfg)
         m.d.comb += [core.currents.payload.eq(lfsr[:cfg.input_width]),
@@ -88,10 +107,10 @@ class Harness(Elaboratable):
         return m
 
 
-def implement(cfg, device, accumulator=False, seed=1):
+def implement(cfg, device, design="core", seed=1):
     """Synthesise and place-and-route one harness; returns Fmax and resources."""
     spec = DEVICES[device]
-    harness = Harness(cfg, accumulator)
+    harness = Harness(cfg, design)
     with tempfile.TemporaryDirectory(prefix="lifq-hw-") as folder:
         folder = pathlib.Path(folder)
         (folder / "top.il").write_text(rtlil.convert(harness, ports=[harness.out], name="top"))
@@ -144,23 +163,29 @@ def main(argv=None):
     configs = list(grid(widths, resets, [True, False], args.neurons))
 
     with concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
-        baselines = {(device, width): pool.submit(implement, LIFConfig(width=width), device,
-                                                  accumulator=True)
-                     for device in args.devices for width in widths}
+        accumulators = {(device, width): pool.submit(implement, LIFConfig(width=width), device,
+                                                     "accumulator")
+                        for device in args.devices for width in widths}
+        ceilings = {(device, width, count): pool.submit(
+                        implement, LIFConfig(width=width, neurons=count), device, "ceiling")
+                    for device in args.devices for width in widths for count in args.neurons}
         jobs = [(device, cfg, pool.submit(_row, device, cfg))
                 for device in args.devices for cfg in configs]
         rows = []
         print(f"{'device':>6} {'W':>3} {'reset':>9} {'params':>7} {'N':>5} {'Fmax':>6} "
-              f"{'acc':>6} {'ratio':>6} {'LCs':>5} {'FFs':>5} {'BRAM':>5} {'DSP':>4}")
+              f"{'acc':>6} {'ratio':>6} {'ceil':>6} {'ratio':>6} {'LCs':>5} {'FFs':>5} "
+              f"{'BRAM':>5} {'DSP':>4}")
         for device, cfg, future in jobs:
             row = future.result()
-            accumulator = baselines[(device, cfg.width)].result()
-            row["accumulator_fmax_mhz"] = accumulator["fmax_mhz"]
-            row["ratio"] = row["fmax_mhz"] / accumulator["fmax_mhz"]
+            accumulator = accumulators[(device, cfg.width)].result()["fmax_mhz"]
+            ceiling = ceilings[(device, cfg.width, cfg.neurons)].result()["fmax_mhz"]
+            row.update(accumulator_fmax_mhz=accumulator, ratio=row["fmax_mhz"] / accumulator,
+                       ceiling_fmax_mhz=ceiling, ceiling_ratio=row["fmax_mhz"] / ceiling)
             rows.append(row)
             print(f"{device:>6} {cfg.width:>3} {cfg.reset:>9} "
                   f"{'prog' if cfg.programmable else 'const':>7} {cfg.neurons:>5} "
-                  f"{row['fmax_mhz']:>6.1f} {accumulator['fmax_mhz']:>6.1f} {row['ratio']:>6.2f} "
+                  f"{row['fmax_mhz']:>6.1f} {accumulator:>6.1f} {row['ratio']:>6.2f} "
+                  f"{ceiling:>6.1f} {row['ceiling_ratio']:>6.2f} "
                   f"{row['logic_cells']:>5} {row['flip_flops'] or '–':>5} {row['block_rams']:>5} "
                   f"{row['dsps']:>4}", flush=True)
 
@@ -173,9 +198,12 @@ def main(argv=None):
         small, large = group[min(args.neurons)], group[max(args.neurons)]
         growth = large["logic_cells"] / small["logic_cells"] - 1
         worst = max(worst, growth)
-    ratios = [r["ratio"] for r in rows]
-    print(f"  worst growth {worst:+.1%}; Fmax ratio to the accumulator: min {min(ratios):.2f}, "
-          f"median {sorted(ratios)[len(ratios) // 2]:.2f}, max {max(ratios):.2f}")
+    print(f"  worst growth {worst:+.1%}")
+    for device in args.devices:
+        for key, name in (("ratio", "accumulator"), ("ceiling_ratio", "memory+multiplier")):
+            ratios = sorted(r[key] for r in rows if r["device"] == device)
+            print(f"  {device}: Fmax / {name}: min {ratios[0]:.2f}, "
+                  f"median {ratios[len(ratios) // 2]:.2f}, max {ratios[-1]:.2f}")
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps({"rows": rows}, indent=1))
 

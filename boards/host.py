@@ -1,0 +1,307 @@
+"""The host driver of the link: talks to a board over any byte transport.
+
+A *transport* is an object with ``write(data)``, ``read(count)`` (returns at
+most ``count`` bytes, fewer after its timeout), ``settle()`` (wait until the
+board is quiet, then drop pending input) and ``close()``.
+:class:`SerialTransport` wraps pyserial for real boards;
+:class:`boards.simulation.SimulatedTransport` is the simulated board.  The
+driver (:class:`Board`, :func:`run_stimulus`) is the same code for both.
+"""
+
+import os
+import time
+
+import numpy as np
+
+from golden import InputError, LIFConfig, validate_currents
+
+from . import protocol
+from .protocol import Command, Status
+
+__all__ = ["LinkError", "BoardError", "SerialTransport", "Board", "run_stimulus",
+           "DEFAULT_BAUD", "STRUCTURAL"]
+
+DEFAULT_BAUD = 115200
+
+# Parameters fixed when the bitstream is built; threshold, decay and bias of a programmable
+# core can be written at run time.
+STRUCTURAL = ("width", "input_width", "reset", "signed", "decay_shift", "spike_bits")
+
+
+class LinkError(Exception):
+    """The board did not answer, or answered something that is not a valid reply."""
+
+
+class BoardError(LinkError):
+    """The board rejected a request; ``status`` is the :class:`protocol.Status` it sent."""
+
+    def __init__(self, command, status):
+        self.command = command
+        self.status = status
+        super().__init__(f"board rejected {_name(Command, command)}: "
+                         f"{_name(Status, status)} ({_meaning(status)})")
+
+
+def _name(enum, value):
+    try:
+        return enum(value).name
+    except ValueError:
+        return f"0x{value:02x}"
+
+
+def _meaning(status):
+    try:
+        return Status(status).meaning
+    except ValueError:
+        return "unknown status"
+
+
+class SerialTransport:
+    """A serial port (pyserial) as a transport.
+
+    Parameters
+    ----------
+    port : str
+        Device name, e.g. ``/dev/ttyUSB1`` or ``COM3``.
+    baud : int
+        Baud rate the bitstream was built for.
+    timeout : float
+        Seconds one ``read`` may wait.
+    """
+
+    SETTLE_S = 0.2    # longer than the board's inter-byte timeout (50 ms)
+
+    def __init__(self, port, baud=DEFAULT_BAUD, timeout=1.0):
+        try:
+            import serial
+        except ImportError:
+            raise InputError("pyserial is not installed: pip install 'lifq[boards]'") from None
+        if isinstance(baud, bool) or not isinstance(baud, int) or baud <= 0:
+            raise InputError(f"--baud = {baud!r} must be a positive integer")
+        try:
+            self._serial = serial.Serial(port, baud, timeout=timeout, write_timeout=timeout)
+        except (serial.SerialException, ValueError, OSError) as error:
+            if getattr(error, "errno", None):
+                reason = os.strerror(error.errno)
+            else:
+                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise InputError(f"--port {port}: cannot open the serial port: {reason}") from None
+        self.port = port
+
+    def write(self, data):
+        import serial
+        try:
+            self._serial.write(bytes(data))
+        except serial.SerialException as error:
+            raise LinkError(f"{self.port}: write failed: {error}") from None
+
+    def read(self, count):
+        import serial
+        try:
+            return self._serial.read(count)
+        except serial.SerialException as error:
+            raise LinkError(f"{self.port}: read failed: {error}") from None
+
+    def settle(self):
+        time.sleep(self.SETTLE_S)
+        self._serial.reset_input_buffer()
+
+    def close(self):
+        self._serial.close()
+
+
+class Board:
+    """A lifq board behind a transport.
+
+    Parameters
+    ----------
+    transport
+        See the module docstring.
+    name : str
+        How error messages name the board (e.g. the port).
+
+    Attributes
+    ----------
+    config : golden.LIFConfig
+        The core the board was built for (after :meth:`connect`).
+    info : dict
+        ``max_payload``, ``divisor``, ``clock_hz``, ``version`` (after :meth:`connect`).
+    """
+
+    WINDOW = 2          # requests in flight: the board buffers one while it answers another
+    CONNECT_TRIES = 3
+
+    def __init__(self, transport, name="board"):
+        self.transport = transport
+        self.name = name
+        self.config = None
+        self.info = None
+
+    # --- frames -------------------------------------------------------------------------------
+
+    def send(self, command, payload=b""):
+        self.transport.write(protocol.encode_request(command, payload))
+
+    def receive(self, command):
+        """Read one reply; returns its payload or raises :class:`BoardError`/:class:`LinkError`."""
+        skipped = 0
+        while True:
+            first = self.transport.read(1)
+            if not first:
+                raise LinkError(f"{self.name}: no reply to {_name(Command, command)}")
+            if first[0] == protocol.REPLY_SYNC:
+                break
+            skipped += 1
+            if skipped > 2 * protocol.MAX_PAYLOAD:
+                raise LinkError(f"{self.name}: no reply frame, only noise")
+        header = self._read_exactly(protocol.REPLY_HEADER_BYTES - 1, command)
+        length = int.from_bytes(header[2:4], "little")
+        rest = self._read_exactly(length + 2, command)
+        body = header + rest[:-2]
+        if protocol.crc16(body) != int.from_bytes(rest[-2:], "big"):
+            raise LinkError(f"{self.name}: corrupted reply to {_name(Command, command)} "
+                            "(checksum mismatch)")
+        if header[1] != Status.OK:
+            raise BoardError(header[0], header[1])
+        if header[0] != command:
+            raise LinkError(f"{self.name}: reply to {_name(Command, header[0])} while waiting "
+                            f"for {_name(Command, command)}")
+        return bytes(rest[:-2])
+
+    def _read_exactly(self, count, command):
+        data = self.transport.read(count)
+        if len(data) != count:
+            raise LinkError(f"{self.name}: reply to {_name(Command, command)} cut short "
+                            f"({len(data)} of {count} bytes)")
+        return data
+
+    def request(self, command, payload=b""):
+        self.send(command, payload)
+        return self.receive(command)
+
+    # --- commands -----------------------------------------------------------------------------
+
+    def connect(self):
+        """Find the board: INFO, retried after letting the line settle.  Returns ``config``."""
+        last = None
+        for _ in range(self.CONNECT_TRIES):
+            self.transport.settle()
+            try:
+                config, info = protocol.decode_info(self.request(Command.INFO))
+            except LinkError as error:
+                last = error
+                continue
+            except (ValueError, InputError) as error:
+                raise LinkError(f"{self.name}: INFO reply makes no sense: {error}") from None
+            self.config, self.info = config, info
+            return config
+        raise InputError(f"{self.name}: no lifq board answers ({last}); is it programmed "
+                         "with a lifq bitstream of the same baud rate?")
+
+    def status(self):
+        return protocol.decode_status(self.request(Command.STATUS))
+
+    def reset(self):
+        """Clear every membrane, restore the built-in parameters, start at neuron 0."""
+        self.request(Command.RESET)
+
+    def write_parameter(self, name, value):
+        self.request(Command.WRITE, protocol.encode_write(name, value))
+
+    def stream(self, currents, *, membranes=False, chunk=None):
+        """Send currents (a flat sequence, neurons round-robin) and collect the updates.
+
+        Requests of up to ``max_payload`` bytes are pipelined, two in flight.
+
+        Returns
+        -------
+        spikes : list of int
+        v : list of int, or None without ``membranes``
+        """
+        cfg = self.config
+        size = protocol.current_bytes(cfg)
+        chunk = chunk or self.info["max_payload"] // size
+        command = Command.STIMULUS_FULL if membranes else Command.STIMULUS
+        pieces = [currents[i:i + chunk] for i in range(0, len(currents), chunk)]
+        spikes, v = [], ([] if membranes else None)
+        sent = 0
+        for received in range(len(pieces)):
+            while sent < len(pieces) and sent < received + self.WINDOW:
+                self.send(command, protocol.encode_currents(cfg, pieces[sent]))
+                sent += 1
+            k, vs = protocol.decode_updates(cfg, self.receive(command), membranes)
+            if len(k) != len(pieces[received]):
+                raise LinkError(f"{self.name}: {len(k)} updates for "
+                                f"{len(pieces[received])} currents")
+            spikes.extend(k)
+            if membranes:
+                v.extend(vs)
+        return spikes, v
+
+
+def check_compatible(board_config, config):
+    """Raise InputError unless a board built for ``board_config`` can run ``config``."""
+    for name in STRUCTURAL:
+        want, have = getattr(config, name), getattr(board_config, name)
+        if want != have:
+            raise InputError(f"the board's core has {name} = {have!r} but the stimulus needs "
+                             f"{name} = {want!r}: build a bitstream for this config "
+                             "(lifq build --board … CONFIG)")
+    if config.neurons > board_config.neurons:
+        raise InputError(f"the board's core has neurons = {board_config.neurons} but the "
+                         f"stimulus needs neurons = {config.neurons}")
+    if not board_config.programmable:
+        for name in ("threshold", "decay", "bias"):
+            want, have = getattr(config, name), getattr(board_config, name)
+            if want != have:
+                raise InputError(f"the board's core has the constant {name} = {have} but the "
+                                 f"stimulus needs {name} = {want}: build a bitstream for this "
+                                 "config or with programmable = true")
+
+
+def run_stimulus(board, config, currents, *, membranes=True):
+    """Run a stimulus on a board from a clean start, as the golden model would.
+
+    The board is reset (membranes 0, neuron 0), its run-time parameters are
+    set to ``config``'s, and the currents are streamed through it.  A board
+    with more neurons than ``config`` runs the extra ones on zero currents
+    and drops their results.
+
+    Parameters
+    ----------
+    board : Board
+    config : golden.LIFConfig
+    currents : array_like of int, shape (T, N)
+    membranes : bool
+        Also read back the membranes (otherwise ``v`` is None; the link
+        carries a third of the bytes or less).
+
+    Returns
+    -------
+    spikes, v : ndarray of int64, shape (T, N)
+    """
+    if not isinstance(config, LIFConfig):
+        raise TypeError(f"config must be a LIFConfig, not {type(config).__name__}")
+    currents = validate_currents(config, currents)
+    if board.config is None:
+        board.connect()
+    check_compatible(board.config, config)
+    steps, neurons = currents.shape
+    board.reset()
+    if board.config.programmable:
+        for name in ("threshold", "decay", "bias"):
+            if getattr(config, name) != getattr(board.config, name):
+                board.write_parameter(name, getattr(config, name))
+    padded = np.zeros((steps, board.config.neurons), dtype=np.int64)
+    padded[:, :neurons] = currents
+    before = board.status()["updates"]
+    spikes, v = board.stream(padded.ravel().tolist(), membranes=membranes)
+    after = board.status()
+    if (after["updates"] - before) % 2 ** 32 != padded.size or after["next_neuron"] != 0:
+        raise LinkError(f"{board.name}: the board counted "
+                        f"{(after['updates'] - before) % 2 ** 32} updates for {padded.size} "
+                        "currents")
+    spikes = np.array(spikes, dtype=np.int64).reshape(padded.shape)[:, :neurons]
+    if membranes:
+        v = np.array(v, dtype=np.int64).reshape(padded.shape)[:, :neurons]
+    return spikes, v

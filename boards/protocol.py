@@ -1,0 +1,262 @@
+"""The framed host-link protocol, shared by the gateware and the host driver.
+
+Everything both ends must agree on lives here: frame bytes, command and
+status codes, the CRC, the field layouts of the INFO and STATUS replies and
+how currents, spike counts and membranes become bytes.  docs/protocol.md is
+the prose form of this module.
+
+Request (host → board)::
+
+    A5 | CMD | LEN lo | LEN hi | PAYLOAD (LEN bytes) | CRC hi | CRC lo
+
+Reply (board → host)::
+
+    5A | CMD | STATUS | LEN lo | LEN hi | PAYLOAD (LEN bytes) | CRC hi | CRC lo
+
+The CRC is CRC-16/CCITT-FALSE (polynomial 0x1021, initial value 0xFFFF, no
+reflection, no final XOR) over every byte after the sync byte and before the
+CRC; it is sent most significant byte first, so running the CRC over a whole
+frame including its CRC leaves 0.  All multi-byte fields are little-endian,
+signed values are two's complement.
+"""
+
+import binascii
+import enum
+
+from golden import RESETS, InputError, LIFConfig
+
+__all__ = [
+    "REQUEST_SYNC", "REPLY_SYNC", "VERSION", "MAX_PAYLOAD", "HEADER_BYTES", "REPLY_HEADER_BYTES",
+    "Command", "Status", "INFO_FIELDS", "STATUS_FIELDS", "PARAMETERS",
+    "crc16", "crc16_update", "encode_request", "encode_reply",
+    "current_bytes", "spike_bytes", "membrane_bytes", "update_bytes",
+    "encode_currents", "decode_updates", "encode_write",
+    "info_payload", "decode_info", "decode_status", "layout_size",
+]
+
+REQUEST_SYNC = 0xA5
+REPLY_SYNC = 0x5A
+VERSION = 1
+MAX_PAYLOAD = 512           # largest request payload the board buffers (bytes)
+HEADER_BYTES = 4            # sync, command, length (2)
+REPLY_HEADER_BYTES = 5      # sync, command, status, length (2)
+CRC_INIT = 0xFFFF
+CRC_POLY = 0x1021
+
+
+class Command(enum.IntEnum):
+    """Request commands (the CMD byte)."""
+    INFO = 0x01            #: no payload; reply: the core's build parameters (INFO_FIELDS)
+    STATUS = 0x02          #: no payload; reply: counters and live parameters (STATUS_FIELDS)
+    RESET = 0x03           #: no payload; clear membranes, built-in parameters, neuron 0
+    WRITE = 0x04           #: payload: address (1 byte) + value (4 bytes, signed)
+    STIMULUS = 0x05        #: payload: currents; reply: one spike count per current
+    STIMULUS_FULL = 0x06   #: payload: currents; reply: spike count and membrane per current
+
+
+class Status(enum.IntEnum):
+    """Reply status codes (the STATUS byte).  Every code but OK means: nothing changed."""
+    OK = 0x00
+    BAD_CHECKSUM = 0x01     #: the CRC does not match
+    UNKNOWN_COMMAND = 0x02  #: CMD is not a command
+    BAD_LENGTH = 0x03       #: LEN is wrong for CMD (or not a whole number of currents)
+    TOO_LONG = 0x04         #: LEN > MAX_PAYLOAD
+    TIMEOUT = 0x05          #: the frame stopped before its end (inter-byte timeout)
+    BAD_VALUE = 0x06        #: a current or parameter outside its range, or an unknown address
+    LINE_ERROR = 0x07       #: UART framing error or overrun inside a frame
+    UNSUPPORTED = 0x08      #: WRITE to a core built without run-time parameters
+
+    @property
+    def meaning(self):
+        return _STATUS_MEANINGS[self]
+
+
+_STATUS_MEANINGS = {
+    Status.OK: "ok",
+    Status.BAD_CHECKSUM: "checksum mismatch",
+    Status.UNKNOWN_COMMAND: "unknown command",
+    Status.BAD_LENGTH: "length wrong for the command",
+    Status.TOO_LONG: f"payload longer than {MAX_PAYLOAD} bytes",
+    Status.TIMEOUT: "frame cut short (inter-byte timeout)",
+    Status.BAD_VALUE: "value out of range",
+    Status.LINE_ERROR: "UART framing error or overrun",
+    Status.UNSUPPORTED: "core has no run-time parameters",
+}
+
+# Parameter addresses of WRITE (the same numbers as hdl.ParameterAddress).
+PARAMETERS = {"threshold": 0, "decay": 1, "bias": 2}
+
+RESET_CODES = {name: code for code, name in enumerate(RESETS)}
+
+# (name, bytes, signed) of the INFO reply payload, in order.
+INFO_FIELDS = (
+    ("version", 1, False),
+    ("reset", 1, False),          # index into golden.RESETS: 0 zero, 1 subtract, 2 mod
+    ("flags", 1, False),          # bit 0: signed, bit 1: programmable
+    ("width", 1, False),
+    ("input_width", 1, False),
+    ("decay_shift", 1, False),
+    ("spike_bits", 1, False),
+    ("reserved", 1, False),
+    ("neurons", 4, False),
+    ("threshold", 4, False),      # built-in (reset) values of the parameters
+    ("decay", 4, False),
+    ("bias", 4, True),
+    ("max_payload", 2, False),
+    ("divisor", 2, False),        # UART clocks per bit
+    ("clock_hz", 4, False),
+)
+
+# (name, bytes, signed) of the STATUS reply payload, in order.
+STATUS_FIELDS = (
+    ("frames", 2, False),         # good requests executed (mod 2^16)
+    ("errors", 2, False),         # error replies sent (mod 2^16)
+    ("last_error", 1, False),     # Status code of the latest error reply, 0 if none
+    ("next_neuron", 2, False),    # neuron that takes the next current
+    ("updates", 4, False),        # neuron updates since power-up (mod 2^32)
+    ("threshold", 4, False),      # live parameter values
+    ("decay", 4, False),
+    ("bias", 4, True),
+)
+
+
+def layout_size(fields):
+    return sum(size for _, size, _ in fields)
+
+
+# --- CRC ----------------------------------------------------------------------------------------
+
+def crc16(data, crc=CRC_INIT):
+    """CRC-16/CCITT-FALSE of ``data``, continuing from ``crc``."""
+    return binascii.crc_hqx(bytes(data), crc)
+
+
+def crc16_update(crc, byte):
+    """One byte of CRC-16/CCITT-FALSE on plain ints: the bit-serial form the gateware unrolls."""
+    crc ^= byte << 8
+    for _ in range(8):
+        crc = ((crc << 1) ^ CRC_POLY) if crc & 0x8000 else (crc << 1)
+        crc &= 0xFFFF
+    return crc
+
+
+# --- frames -------------------------------------------------------------------------------------
+
+def encode_request(command, payload=b""):
+    """A complete request frame."""
+    payload = bytes(payload)
+    body = bytes([int(command)]) + len(payload).to_bytes(2, "little") + payload
+    return bytes([REQUEST_SYNC]) + body + crc16(body).to_bytes(2, "big")
+
+
+def encode_reply(command, status, payload=b""):
+    """A complete reply frame (what the board sends; used by tests)."""
+    payload = bytes(payload)
+    body = bytes([int(command), int(status)]) + len(payload).to_bytes(2, "little") + payload
+    return bytes([REPLY_SYNC]) + body + crc16(body).to_bytes(2, "big")
+
+
+# --- payloads -----------------------------------------------------------------------------------
+
+def _bytes_for(bits):
+    return (bits + 7) // 8
+
+
+def current_bytes(cfg):
+    """Bytes of one current in a STIMULUS payload: ceil(input_width / 8)."""
+    return _bytes_for(cfg.input_width)
+
+
+def spike_bytes(cfg):
+    """Bytes of one spike count k in a reply: ceil(k_width / 8)."""
+    return _bytes_for(cfg.k_width)
+
+
+def membrane_bytes(cfg):
+    """Bytes of one membrane v' in a STIMULUS_FULL reply: ceil(width / 8)."""
+    return _bytes_for(cfg.width)
+
+
+def update_bytes(cfg, membranes):
+    """Reply bytes per update: the spike count, and with ``membranes`` the membrane too."""
+    return spike_bytes(cfg) + (membrane_bytes(cfg) if membranes else 0)
+
+
+def encode_currents(cfg, currents):
+    """Currents (ints inside input_width) as a STIMULUS payload."""
+    size = current_bytes(cfg)
+    return b"".join(int(i).to_bytes(size, "little", signed=True) for i in currents)
+
+
+def decode_updates(cfg, payload, membranes):
+    """A STIMULUS(_FULL) reply payload as (spike counts, membranes or None), lists of ints."""
+    kb, vb = spike_bytes(cfg), membrane_bytes(cfg)
+    step = kb + (vb if membranes else 0)
+    if len(payload) % step:
+        raise ValueError(f"reply of {len(payload)} bytes is not a whole number of updates")
+    spikes, v = [], ([] if membranes else None)
+    for at in range(0, len(payload), step):
+        spikes.append(int.from_bytes(payload[at:at + kb], "little", signed=True))
+        if membranes:
+            v.append(int.from_bytes(payload[at + kb:at + step], "little", signed=True))
+    return spikes, v
+
+
+def encode_write(name, value):
+    """A WRITE payload for parameter ``name`` (threshold, decay or bias)."""
+    if name not in PARAMETERS:
+        raise InputError(f"parameter {name!r} is unknown: allowed " + ", ".join(PARAMETERS))
+    return bytes([PARAMETERS[name]]) + int(value).to_bytes(4, "little", signed=True)
+
+
+def _pack(fields, values):
+    out = b""
+    for name, size, signed in fields:
+        out += int(values[name]).to_bytes(size, "little", signed=signed)
+    return out
+
+
+def _unpack(fields, payload, what):
+    if len(payload) != layout_size(fields):
+        raise ValueError(f"{what} reply has {len(payload)} bytes, expected {layout_size(fields)}")
+    values, at = {}, 0
+    for name, size, signed in fields:
+        values[name] = int.from_bytes(payload[at:at + size], "little", signed=signed)
+        at += size
+    return values
+
+
+def info_payload(cfg, *, clock_hz, divisor, max_payload=MAX_PAYLOAD):
+    """The INFO reply payload of a board built for ``cfg`` (a constant in the gateware)."""
+    return _pack(INFO_FIELDS, {
+        "version": VERSION, "reset": RESET_CODES[cfg.reset],
+        "flags": int(cfg.signed) | int(cfg.programmable) << 1,
+        "width": cfg.width, "input_width": cfg.input_width, "decay_shift": cfg.decay_shift,
+        "spike_bits": cfg.spike_bits, "reserved": 0, "neurons": cfg.neurons,
+        "threshold": cfg.threshold, "decay": cfg.decay, "bias": cfg.bias,
+        "max_payload": max_payload, "divisor": divisor, "clock_hz": int(clock_hz),
+    })
+
+
+def decode_info(payload):
+    """An INFO reply payload as ``(LIFConfig, extras)``; extras holds version, max_payload,
+    divisor and clock_hz."""
+    values = _unpack(INFO_FIELDS, payload, "INFO")
+    if values["version"] != VERSION:
+        raise ValueError(f"board speaks protocol version {values['version']}, "
+                         f"this host speaks {VERSION}")
+    if values["reset"] >= len(RESETS):
+        raise ValueError(f"INFO reply names reset code {values['reset']}")
+    cfg = LIFConfig(
+        neurons=values["neurons"], width=values["width"], input_width=values["input_width"],
+        threshold=values["threshold"], reset=RESETS[values["reset"]],
+        signed=bool(values["flags"] & 1), decay_shift=values["decay_shift"],
+        decay=values["decay"], bias=values["bias"], spike_bits=values["spike_bits"],
+        programmable=bool(values["flags"] & 2))
+    extras = {key: values[key] for key in ("version", "max_payload", "divisor", "clock_hz")}
+    return cfg, extras
+
+
+def decode_status(payload):
+    """A STATUS reply payload as a dict of STATUS_FIELDS (without reserved fields)."""
+    return _unpack(STATUS_FIELDS, payload, "STATUS")

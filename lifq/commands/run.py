@@ -1,0 +1,58 @@
+"""``lifq run --port PORT STIM [-o RESULT]``: run a stimulus on a board over its UART."""
+
+import sys
+
+import numpy as np
+
+from golden import InputError, simulate
+from sim.files import load_stimulus, write_result
+
+from boards.host import DEFAULT_BAUD, Board, LinkError, SerialTransport, run_stimulus
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "run", help="run a stimulus on a board over its serial port",
+        description="Send a stimulus to a board programmed with 'lifq build' and write the "
+                    "result file (standard output without -o): the same file 'lifq golden' "
+                    "writes.  The board is reset first and its run-time parameters set "
+                    "from the stimulus' config.")
+    parser.add_argument("stimulus", metavar="STIM", help="stimulus JSON file")
+    parser.add_argument("--port", required=True, metavar="PORT",
+                        help="serial port of the board, e.g. /dev/ttyUSB1 or COM3")
+    parser.add_argument("-o", "--output", metavar="RESULT", help="result JSON file")
+    parser.add_argument("--config", metavar="CONFIG",
+                        help="JSON or TOML config whose parameters override the stimulus's")
+    parser.add_argument("--baud", metavar="BAUD", default=str(DEFAULT_BAUD),
+                        help=f"baud rate the bitstream was built for (default {DEFAULT_BAUD})")
+    parser.add_argument("--check", action="store_true",
+                        help="also run the golden model; exit 1 at the first difference")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    stimulus = load_stimulus(args.stimulus, args.config)
+    try:
+        baud = int(args.baud)
+    except ValueError:
+        raise InputError(f"--baud = {args.baud!r} must be an integer") from None
+    transport = SerialTransport(args.port, baud)
+    try:
+        board = Board(transport, name=args.port)
+        spikes, v = run_stimulus(board, stimulus.config, stimulus.currents)
+    except LinkError as error:
+        print(f"lifq run: error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        transport.close()
+    write_result(args.output, spikes, v)
+    if args.check:
+        expect_spikes, expect_v = simulate(stimulus.config, stimulus.currents)
+        for name, got, expect in (("spikes", spikes, expect_spikes), ("v", v, expect_v)):
+            wrong = np.argwhere(got != expect)
+            if len(wrong):
+                t, n = (int(x) for x in wrong[0])
+                print(f"lifq run: mismatch: {name}[{t}][{n}] = {got[t, n]} on the board, "
+                      f"{expect[t, n]} in the golden model", file=sys.stderr)
+                return 1
+    return 0
