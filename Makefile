@@ -21,16 +21,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,boards,formal]'
 	touch $@
 
-# Icarus Verilog comes from the system: install it when we may, else say what to do.
+# Icarus Verilog (and lz4 headers, for Verilator's FST waves) come from the
+# system: install them when we may, else say what to do.
 tools:
-	@command -v iverilog >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v iverilog >/dev/null 2>&1 || missing="$$missing iverilog"; \
+	test -f /usr/include/lz4.h || missing="$$missing liblz4-dev"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "lifq: installing Icarus Verilog with apt-get"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog >/dev/null; \
+	    echo "lifq: installing$$missing with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "lifq: Icarus Verilog (iverilog) is missing: install it, e.g. 'sudo apt-get install iverilog'" >&2; \
+	    echo "lifq: missing system packages:$$missing: install them, e.g. 'sudo apt-get install$$missing'" >&2; \
 	    exit 1; \
-	  fi; }
+	  fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -5,6 +5,7 @@ import random
 import sys
 
 from golden import InputError, simulate
+from sim.check import describe_mismatch, first_mismatch
 from sim.files import load_stimulus, write_result
 
 SIMULATORS = ("icarus", "verilator", "amaranth")
@@ -68,13 +69,11 @@ def run(args):
         from sim.plot import plot_traces
         plot_traces(args.plot, cfg, currents, rtl=got, golden=expected)
 
-    from sim.check import first_mismatch
     mismatch = first_mismatch(*expected, *got)
     steps, neurons = currents.shape
     if mismatch is not None:
-        t, n, field, want, have = mismatch
-        print(f"lifq simulate: {args.simulator}: MISMATCH at timestep {t}, neuron {n}: "
-              f"{field} expected {want}, got {have} (seed {seed})", file=sys.stderr)
+        print(f"lifq simulate: {args.simulator}: MISMATCH at {describe_mismatch(mismatch)} "
+              f"(seed {seed})", file=sys.stderr)
         return 1
     print(f"lifq simulate: {args.simulator}: all {steps * neurons} updates ({steps} steps × "
           f"{neurons} neurons) equal the golden model (seed {seed})", file=sys.stderr)
