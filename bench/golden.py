@@ -106,7 +106,7 @@ def main(argv=None):
         spikes, v = simulate(loop_cfg, currents[:, :loop_neurons])
         assert plain_loop(loop_cfg, loop_currents) == (spikes.tolist(), v.tolist())
         loop_rate = best_rate(lambda: plain_loop(loop_cfg, loop_currents),
-                              args.steps * loop_neurons, 1)
+                              args.steps * loop_neurons, 3)
 
         torch_rate = None
         if snntorch_leaky(cfg, currents[:2]) is not None:

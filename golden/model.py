@@ -11,72 +11,92 @@ import numpy as np
 
 from .config import InputError, LIFConfig
 
-__all__ = ["leak", "fire", "step", "simulate", "validate_currents", "work_dtype"]
+__all__ = ["leak", "leak_operations", "fire", "fire_operations", "step", "simulate",
+           "validate_currents", "work_dtype"]
 
 
-def leak(v, decay, decay_shift, out=None, scratch=None):
-    """trunc(v · d / 2^F): the leak, rounding toward zero as Loihi does.
+def _run(operations):
+    for function, arguments, keywords in operations:
+        function(*arguments, **keywords)
+
+
+def leak_operations(v, decay, decay_shift, out, scratch):
+    """The array operations of trunc(v · d / 2^F), as ``(ufunc, arguments, keywords)``.
 
     An arithmetic shift floors; adding 2^F − 1 to negative products first
-    turns the floor into a truncation.  ``out`` and ``scratch`` (arrays of
-    v's shape and integer dtype) let the simulation loop run without
-    allocating.
+    turns the floor into a truncation.  Bound once to fixed buffers, the
+    operations run every step of :func:`simulate` with no Python in between.
     """
-    v = np.asarray(v) if isinstance(v, np.ndarray) else np.asarray(v, dtype=np.int64)
-    out = np.empty_like(v) if out is None else out
-    if decay == 1 << decay_shift:
-        np.copyto(out, v)
-        return out
     dtype = out.dtype.type
-    np.multiply(v, dtype(decay), out=out)
+    if decay == 1 << decay_shift:
+        return [(np.copyto, (out, v), {})]
     sign_bits = dtype(8 * out.dtype.itemsize - 1)
-    negative_fix = np.right_shift(out, sign_bits, out=scratch)  # −1 where negative, else 0
-    np.bitwise_and(negative_fix, dtype((1 << decay_shift) - 1), out=negative_fix)
-    np.add(out, negative_fix, out=out)
-    return np.right_shift(out, dtype(decay_shift), out=out)
+    return [
+        (np.multiply, (v, dtype(decay), out), {}),
+        (np.right_shift, (out, sign_bits, scratch), {}),        # −1 where negative, else 0
+        (np.bitwise_and, (scratch, dtype((1 << decay_shift) - 1), scratch), {}),
+        (np.add, (out, scratch, out), {}),
+        (np.right_shift, (out, dtype(decay_shift), out), {}),
+    ]
 
 
-def fire(cfg, u, k=None, v=None, scratch=None, bounded=False):
-    """Spike count k and new membrane v' of SPEC §1 for pre-reset membranes u.
+def leak(v, decay, decay_shift):
+    """trunc(v · d / 2^F): the leak, rounding toward zero as Loihi does."""
+    v = np.asarray(v, dtype=np.int64)
+    out = np.empty_like(v)
+    _run(leak_operations(v, decay, decay_shift, out, np.empty_like(v)))
+    return out
+
+
+def fire_operations(cfg, u, k, v, scratch, flags, bounded=False):
+    """The array operations giving spike count k and new membrane v' from u.
 
     C's remainder rounds toward zero like SPEC §1, so r = fmod(u, θ) and
-    k = (u − r)/θ = trunc(u/θ) in three array operations.  Unless
-    ``bounded`` promises |u| < (k_max + 1)·θ for a signed reset-to-mod
-    neuron, k is then clipped to ±k_max (to 0 … k_max when unsigned) with
-    r = u − k·θ, reset-to-zero applies, and v' saturates to W bits.
+    k = (u − r)/θ = trunc(u/θ) in three operations.  Unless ``bounded``
+    promises |u| < (k_max + 1)·θ for a signed reset-to-mod neuron, k is then
+    clipped to ±k_max (0 … k_max when unsigned) with r = u − k·θ,
+    reset-to-zero applies, and v' saturates to W bits.
 
     Parameters
     ----------
     cfg : LIFConfig
-    u : ndarray of int
-    k, v, scratch : ndarray, optional
-        Outputs and a work array of u's shape and dtype (allocated if omitted).
+    u, k, v, scratch : ndarray of one integer dtype
+        Pre-reset membranes, the two outputs and a work array.
+    flags : ndarray of bool
+        Work array for reset-to-zero.
     bounded : bool
         Only for a signed reset-to-mod core whose |u| stays below
         (k_max + 1)·θ: then no clip and no saturation can occur (see
-        :func:`simulate`), and they are skipped.
-
-    Returns
-    -------
-    k, v : ndarray
+        :func:`simulate`), and they are left out.
     """
-    k = np.empty_like(u) if k is None else k
-    v = np.empty_like(u) if v is None else v
-    scratch = np.empty_like(u) if scratch is None else scratch
     dtype = u.dtype.type
     theta = dtype(cfg.threshold)
-    np.fmod(u, theta, out=v)
-    np.subtract(u, v, out=scratch)
-    np.floor_divide(scratch, theta, out=k)           # exact: a multiple of θ
+    operations = [
+        (np.fmod, (u, theta, v), {}),
+        (np.subtract, (u, v, scratch), {}),
+        (np.floor_divide, (scratch, theta, k), {}),            # exact: a multiple of θ
+    ]
     if bounded:
-        return k, v
-    np.minimum(k, dtype(cfg.k_max), out=k)
-    np.maximum(k, dtype(-cfg.k_max if cfg.signed else 0), out=k)
-    np.subtract(u, np.multiply(k, theta, out=scratch), out=v)
+        return operations
+    operations += [
+        (np.minimum, (k, dtype(cfg.k_max)), {"out": k}),
+        (np.maximum, (k, dtype(-cfg.k_max if cfg.signed else 0)), {"out": k}),
+        (np.multiply, (k, theta, scratch), {}),
+        (np.subtract, (u, scratch, v), {}),
+    ]
     if cfg.reset == "zero":
-        np.copyto(v, 0, where=k != 0)
-    np.maximum(v, dtype(cfg.v_min), out=v)   # saturate, never wrap
-    np.minimum(v, dtype(cfg.v_max), out=v)
+        operations += [(np.equal, (k, dtype(0), flags), {}),
+                       (np.multiply, (v, flags, v), {})]
+    operations += [(np.maximum, (v, dtype(cfg.v_min)), {"out": v}),  # saturate, never wrap
+                   (np.minimum, (v, dtype(cfg.v_max)), {"out": v})]
+    return operations
+
+
+def fire(cfg, u):
+    """Spike counts k and new membranes v' of SPEC §1 for pre-reset membranes u."""
+    u = np.asarray(u, dtype=np.int64)
+    k, v = np.empty_like(u), np.empty_like(u)
+    _run(fire_operations(cfg, u, k, v, np.empty_like(u), np.empty(u.shape, dtype=bool)))
     return k, v
 
 
@@ -98,9 +118,7 @@ def step(cfg, v, current):
     current : array of int64
         Input currents i, one per neuron, already validated.
     """
-    u = leak(v, cfg.decay, cfg.decay_shift)
-    np.add(u, np.asarray(current, dtype=np.int64) + cfg.bias, out=u)
-    return fire(cfg, u)
+    return fire(cfg, leak(v, cfg.decay, cfg.decay_shift) + np.asarray(current) + cfg.bias)
 
 
 def validate_currents(cfg, currents):
@@ -119,12 +137,12 @@ def validate_currents(cfg, currents):
                          f"neurons = {cfg.neurons}")
     if array.dtype.kind not in "iuO":
         raise InputError(f"currents must be integers, not {array.dtype.name}")
-    outside = (array < cfg.current_min) | (array > cfg.current_max)
-    if outside.any():
+    if array.min() < cfg.current_min or array.max() > cfg.current_max:
+        outside = (array < cfg.current_min) | (array > cfg.current_max)
         t, n = (int(x) for x in np.argwhere(outside)[0])
         raise InputError(f"currents[{t}][{n}] = {array[t, n]} is outside input_width = "
                          f"{cfg.input_width}: allowed {cfg.current_min} … {cfg.current_max}")
-    return array.astype(np.int64)
+    return array.astype(np.int64, copy=False)
 
 
 def _matrix_of_integers(rows):
@@ -170,8 +188,8 @@ def simulate(cfg, currents, v0=None):
     currents = validate_currents(cfg, currents)
     steps, neurons = currents.shape
     dtype = work_dtype(cfg)
-    spikes = np.empty((steps, neurons), dtype=dtype)
-    membranes = np.empty((steps, neurons), dtype=dtype)
+    spikes = np.empty((steps, neurons), dtype=np.int64)
+    membranes = np.empty((steps, neurons), dtype=np.int64)
     v = np.zeros(neurons, dtype=dtype)
     if v0 is not None:
         v0 = np.asarray(v0, dtype=np.int64)
@@ -181,15 +199,19 @@ def simulate(cfg, currents, v0=None):
     # Theorem 1 of Moser & Lunglmayr: a signed reset-to-mod neuron with
     # |i + b| ≤ k_max·θ keeps |v| ≤ θ − 1, so |u| < (k_max + 1)·θ and neither
     # the spike count nor the membrane can saturate.
-    drive = (currents + cfg.bias).astype(dtype)
+    drive = np.add(currents, cfg.bias, dtype=dtype)
     bounded = (cfg.reset == "mod" and cfg.signed
                and int(np.abs(drive).max(initial=0)) <= cfg.k_max * cfg.threshold
                and int(np.abs(v).max(initial=0)) < cfg.threshold)
-    # The loop writes into preallocated rows: at a thousand neurons the cost of
-    # a step is the number of numpy calls, not the arithmetic.
-    u, scratch = np.empty(neurons, dtype=dtype), np.empty(neurons, dtype=dtype)
+    # Every operation of a step is bound once to fixed buffers: at a thousand
+    # neurons a step costs its numpy calls, not its arithmetic.
+    u, scratch, k = (np.empty(neurons, dtype=dtype) for _ in range(3))
+    flags = np.empty(neurons, dtype=bool)
+    leak_step = leak_operations(v, cfg.decay, cfg.decay_shift, u, scratch)
+    fire_step = fire_operations(cfg, u, k, v, scratch, flags, bounded)
     for t in range(steps):
-        leak(v, cfg.decay, cfg.decay_shift, out=u, scratch=scratch)
-        np.add(u, drive[t], out=u)
-        v = fire(cfg, u, spikes[t], membranes[t], scratch, bounded)[1]
-    return spikes.astype(np.int64, copy=False), membranes.astype(np.int64, copy=False)
+        _run(leak_step)
+        np.add(u, drive[t], u)
+        _run(fire_step)
+        spikes[t], membranes[t] = k, v
+    return spikes, membranes

@@ -218,15 +218,15 @@ def test_theorem_1_fast_path_equals_general_path(case):
 
     import golden.model
     cfg, currents = case
-    general_fire = golden.model.fire
+    general_operations = golden.model.fire_operations
     calls = []
 
-    def general(cfg, u, k, v, scratch, bounded):
+    def general(cfg, u, k, v, scratch, flags, bounded):
         calls.append(bounded)
-        return general_fire(cfg, u, k, v, scratch, bounded=False)
+        return general_operations(cfg, u, k, v, scratch, flags, bounded=False)
 
     fast = simulate(cfg, currents)
-    with mock.patch.object(golden.model, "fire", general):
+    with mock.patch.object(golden.model, "fire_operations", general):
         exact = simulate(cfg, currents)
     assert all(calls)  # these inputs do take the fast path
     assert np.array_equal(fast[0], exact[0]) and np.array_equal(fast[1], exact[1])
