@@ -90,7 +90,7 @@ class LIFCore(wiring.Component):
         m.d.comb += advance.eq(~self.updates.valid | self.updates.ready)
 
         clearing = self._clear_after_reset(m, write)
-        accept, first = self._input_stage(m, params, read, advance, clearing)
+        accept, first = self._input_stage(m, params, read, advance)
         valids, last = self._pipeline(m, params, advance, accept, first)
         self._output_stage(m, advance, valids[-1], last, write, clearing)
         self._hazard_and_ready(m, params, advance, valids, clearing)
@@ -167,7 +167,7 @@ class LIFCore(wiring.Component):
                 m.d.sync += clearing.eq(0)
         return clearing
 
-    def _input_stage(self, m, params, read, advance, clearing):
+    def _input_stage(self, m, params, read, advance):
         """Accept a current, read its neuron's membrane; returns (accept, fields)."""
         cfg = self._config
         accept = Signal()
