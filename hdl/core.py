@@ -89,10 +89,9 @@ class LIFCore(wiring.Component):
         advance = Signal()  # the whole pipeline moves when the output can take an update
         m.d.comb += advance.eq(~self.updates.valid | self.updates.ready)
 
-        clearing = self._clear_after_reset(m, write)
         accept, first = self._input_stage(m, params, read, advance)
         valids, last = self._pipeline(m, params, advance, accept, first)
-        self._output_stage(m, advance, valids[-1], last, write, clearing)
+        clearing = self._write_back(m, advance, valids[-1], last, write)
         self._hazard_and_ready(m, params, advance, valids, clearing)
         return m
 
@@ -155,16 +154,30 @@ class LIFCore(wiring.Component):
                     m.d.sync += register.eq(new_value)
         return pending
 
-    def _clear_after_reset(self, m, write):
-        """Write v = 0 to every neuron after reset; returns the ``clearing`` flag."""
+    def _write_back(self, m, advance, last_valid, result, write):
+        """Write each new membrane back and load the output register.
+
+        One round-robin counter names the neuron of the next write: updates
+        leave in the order they came, so no pipeline stage carries an index.
+        After reset the same counter first walks the memory writing v = 0.
+        Returns the ``clearing`` flag.
+        """
         cfg = self._config
         clearing = Signal(init=1)
-        address = Signal(neuron_index_shape(cfg))
-        with m.If(clearing):
-            m.d.comb += [write.addr.eq(address), write.data.eq(0), write.en.eq(1)]
-            m.d.sync += address.eq(address + 1)
-            with m.If(address == cfg.neurons - 1):
+        neuron = Signal(neuron_index_shape(cfg), name="write_neuron")
+        writing = Signal()
+        m.d.comb += [writing.eq(clearing | (advance & last_valid)),
+                     write.addr.eq(neuron), write.en.eq(writing),
+                     write.data.eq(Mux(clearing, 0, result["membrane"]))]
+        with m.If(writing):
+            m.d.sync += neuron.eq(Mux(neuron == cfg.neurons - 1, 0, neuron + 1))
+            with m.If(neuron == cfg.neurons - 1):
                 m.d.sync += clearing.eq(0)
+        payload = self.updates.payload
+        with m.If(advance):
+            m.d.sync += [self.updates.valid.eq(last_valid), payload.neuron.eq(neuron),
+                         payload.spike_count.eq(result["spike_count"]),
+                         payload.membrane.eq(result["membrane"])]
         return clearing
 
     def _input_stage(self, m, params, read, advance):
@@ -176,12 +189,10 @@ class LIFCore(wiring.Component):
         with m.If(accept):
             m.d.sync += neuron.eq(Mux(neuron == cfg.neurons - 1, 0, neuron + 1))
         m.d.comb += [read.addr.eq(neuron), read.en.eq(advance)]
-        entry_neuron = Signal.like(neuron, name="read_neuron")
         drive = Signal(signed(cfg.input_width + 1), name="read_drive")  # i + b
         with m.If(advance):
-            m.d.sync += [entry_neuron.eq(neuron),
-                         drive.eq(self.currents.payload + params.bias)]
-        return accept, {"neuron": entry_neuron, "drive": drive, "v": read.data}
+            m.d.sync += drive.eq(self.currents.payload + params.bias)
+        return accept, {"drive": drive, "v": read.data}
 
     def _pipeline(self, m, params, advance, accept, fields):
         """Register each stage's result; returns (valid bits, last fields)."""
@@ -198,19 +209,6 @@ class LIFCore(wiring.Component):
                 m.d.sync += [fields[key].eq(value) for key, value in result.items()]
             valids.append(valid)
         return valids, fields
-
-    def _output_stage(self, m, advance, last_valid, result, write, clearing):
-        """Load the output register and write the new membrane back, both from
-        the last pipeline register, so no logic sits in front of the memory."""
-        payload = self.updates.payload
-        with m.If(advance):
-            m.d.sync += self.updates.valid.eq(last_valid)
-            m.d.sync += [payload.neuron.eq(result["neuron"]),
-                         payload.spike_count.eq(result["spike_count"]),
-                         payload.membrane.eq(result["membrane"])]
-        with m.If(~clearing):
-            m.d.comb += [write.addr.eq(result["neuron"]), write.data.eq(result["membrane"]),
-                         write.en.eq(advance & last_valid)]
 
     def _hazard_and_ready(self, m, params, advance, valids, clearing):
         """Input ready unless an earlier update of the same neuron is in flight.

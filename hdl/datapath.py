@@ -69,10 +69,11 @@ def stages(cfg):
 
     A constant decay of 0 or 2^F needs no multiplier, so a core that is not
     programmable leaves the two leak stages out then.  The first stage
-    receives ``neuron``, ``drive`` (= i + b) and ``v``; the last one returns
-    the fields of the output payload (``neuron``, ``spike_count``,
-    ``membrane``), which go from its register straight into the output
-    register and the membrane memory.
+    receives ``drive`` (= i + b) and ``v``; the last one returns
+    ``spike_count`` and ``membrane``, which go from its register straight
+    into the output register and the membrane memory.  No stage carries the
+    neuron index: updates leave in the order they came, so a counter at the
+    write-back knows it.
     """
     # Block RAM's clock-to-output is slow: register the membrane before any
     # logic sees it.
@@ -95,7 +96,7 @@ def _keep(entry, *names):
 
 
 def _leak_multiply(entry, params):
-    return {**_keep(entry, "neuron", "drive"), "product": entry["v"] * params.decay}
+    return {**_keep(entry, "drive"), "product": entry["v"] * params.decay}
 
 
 def _leak_truncate(cfg, entry):
@@ -108,19 +109,18 @@ def _leak_truncate(cfg, entry):
         inexact = product[:cfg.decay_shift].any()
         leaked = floor + (product[-1] & inexact)
     # |v·d/2^F| ≤ |v| because d ≤ 2^F, so W bits hold the leaked membrane.
-    return {**_keep(entry, "neuron", "drive"), "v": leaked.as_signed()[:cfg.width].as_signed()}
+    return {**_keep(entry, "drive"), "v": leaked.as_signed()[:cfg.width].as_signed()}
 
 
 def _integrate(entry, forget_all):
     leaked = 0 if forget_all else entry["v"]  # a constant d = 0 leaks everything
-    return {**_keep(entry, "neuron"), "u": leaked + entry["drive"]}
+    return {"u": leaked + entry["drive"]}
 
 
 def _magnitude(cfg, entry):
     u = entry["u"]
     negative = u < 0
     return {
-        **_keep(entry, "neuron"),
         "negative": negative,
         "magnitude": Mux(negative, -u, u).as_unsigned()[:len(u)],
         # An unsigned neuron never fires below zero: its divider steps stay idle.
@@ -134,7 +134,7 @@ def _divide_step(entry, params, bit):
     take = entry["fire_enable"] & (difference >= 0)
     k = entry["k"] | (take << bit)
     return {
-        **_keep(entry, "neuron", "negative", "fire_enable"),
+        **_keep(entry, "negative", "fire_enable"),
         "magnitude": Mux(take, difference.as_unsigned()[:len(entry["magnitude"])],
                          entry["magnitude"]),
         "k": k[:len(entry["k"])],
@@ -149,14 +149,13 @@ def _saturate(cfg, entry):
     # −2^(W−1) is reachable, +2^(W−1) is not.
     limit = Mux(negative, 1 << (cfg.width - 1), (1 << (cfg.width - 1)) - 1)
     saturated = Mux(magnitude > limit, limit, magnitude)
-    return {**_keep(entry, "neuron", "negative", "k"), "magnitude": saturated[:cfg.width]}
+    return {**_keep(entry, "negative", "k"), "magnitude": saturated[:cfg.width]}
 
 
 def _apply_sign(cfg, entry):
     """The fields of the output payload: signed k and v'."""
     negative, magnitude, k = entry["negative"], entry["magnitude"], entry["k"]
     return {
-        "neuron": entry["neuron"],
         "spike_count": Mux(negative, -k, k).as_signed()[:cfg.k_width].as_signed(),
         "membrane": Mux(negative, -magnitude, magnitude)[:cfg.width].as_signed(),
     }

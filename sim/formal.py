@@ -30,12 +30,13 @@ The environment is free (``AnySeq``) but for the stream rule of every source
 
 k-induction needs an *inductive* invariant, so the harness also asserts
 (and thereby proves) facts about the core's internal state: every pipeline
-register's fields are in range and in round-robin order, the in-flight count
-equals the valid bits, every memory word is bounded.  It reaches that state
+register's fields are in range, the in-flight count equals the valid bits,
+the read and write-back neuron counters agree with the round-robin order,
+every memory word is bounded.  It reaches that state
 without changes to :mod:`hdl`: :class:`_ProbedCore` wraps the stage
 functions (to learn each register's fields and the parameters), finds the
 registers by the names the core gives them (``read_valid``,
-``<stage>_<field>``, ``clearing``, ``pending_value`` …) in the elaborated
+``<stage>_<field>``, ``clearing``, ``write_neuron``, ``pending_value`` …) in the elaborated
 module, and adds combinational read ports to the membrane memory (sby's
 ``--nomem`` turns the memory into registers).  A renamed signal raises
 :class:`ProbeError`.
@@ -85,7 +86,7 @@ def _divide_step_greater(entry, params, bit):
     take = entry["fire_enable"] & (difference > 0)     # the bug: |u| = θ·2^j is not taken
     k = entry["k"] | (take << bit)
     return {
-        **{name: entry[name] for name in ("neuron", "negative", "fire_enable")},
+        **{name: entry[name] for name in ("negative", "fire_enable")},
         "magnitude": Mux(take, difference.as_unsigned()[:len(entry["magnitude"])],
                          entry["magnitude"]),
         "k": k[:len(entry["k"])],
@@ -117,6 +118,9 @@ class _Probe:
         ``(stage, valid, fields)`` of every pipeline register, youngest first:
         the membrane read (``read``), then the register after each stage.
     clearing : Signal
+        High while the memory is cleared after reset.
+    write_neuron : Signal
+        The neuron of the next write-back (the memory's write address).
     """
 
     def __init__(self, core, module, stage_keys, params):
@@ -138,9 +142,9 @@ class _Probe:
         else:
             self.threshold = params.threshold
         self.clearing = self.signal("clearing")
+        self.write_neuron = self.signal("write_neuron")
         self.registers = [("read", self.signal("read_valid"),
-                           {"neuron": self.signal("read_neuron"),
-                            "drive": self.signal("read_drive"), "v": self.read.data})]
+                           {"drive": self.signal("read_drive"), "v": self.read.data})]
         for name, keys in stage_keys:
             self.registers.append((name, self.signal(f"{name}_valid"),
                                    {key: self.signal(f"{name}_{key}") for key in keys}))
@@ -392,13 +396,11 @@ class FormalHarness(Elaboratable):
         self._assert(m, read.addr < cfg.neurons, "membrane read address < N")
         with m.If(~Initial()):  # the read register has no initial value; reset reads word 0
             self._assert(m, within(read.data, theta - 1), "membrane read: |v| <= theta - 1")
-        with m.If(probe.clearing):
-            self._assert(m, write.addr < cfg.neurons, "clearing address < N")
+        self._assert(m, write.addr < cfg.neurons, "membrane write address < N")
         k_theta = theta * cfg.k_max
         stage_names = [name for name, _, _ in probe.registers[1:]]
         for index, (_, valid, fields) in enumerate(probe.registers):
             with m.If(valid):
-                self._assert(m, fields["neuron"] < cfg.neurons, "in flight: neuron < N")
                 if "drive" in fields:
                     self._assert(m, within(fields["drive"], k_theta),
                                  "in flight: |i + b| <= (2^q - 1) theta")
@@ -466,14 +468,19 @@ class FormalHarness(Elaboratable):
         valids = [valid for _, valid, _ in probe.registers] + [updates.valid]
         in_flight = sum(valid.as_unsigned() for valid in valids)
         self._assert(m, outstanding == in_flight, "in - out = valid pipeline registers")
-        # In order: the i-th oldest update in flight belongs to neuron expected + i (mod N).
-        neurons = [fields["neuron"] for _, _, fields in probe.registers]
-        neurons.append(updates.payload.neuron)
-        for index, (valid, neuron) in enumerate(zip(valids, neurons)):
-            older = sum((v.as_unsigned() for v in valids[index + 1:]), Const(0))
-            with m.If(valid):
-                self._assert(m, neuron == (expected + older) % cfg.neurons,
-                             "in flight: round-robin order")
+        # In order.  No stage carries the neuron: the output register holds
+        # neuron ``expected``, the write-back counter names the one after it (or
+        # ``expected`` itself when the output register is empty), and the input
+        # counter names the neuron after every update in flight.
+        with m.If(updates.valid):
+            self._assert(m, updates.payload.neuron == expected, "output register: neuron")
+        with m.If(probe.clearing):
+            self._assert(m, (outstanding == 0) & (expected == 0),
+                         "clearing: nothing in flight, nothing out yet")
+        with m.Else():
+            self._assert(m, probe.write_neuron
+                         == (expected + updates.valid.as_unsigned()) % cfg.neurons,
+                         "write-back neuron: (expected + output valid) mod N")
         self._assert(m, probe.read.addr == (expected + outstanding) % cfg.neurons,
                      "next input: neuron (expected + in - out) mod N")
 
