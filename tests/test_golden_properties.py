@@ -3,9 +3,12 @@
 import math
 
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import golden
+import golden.model
 from golden import LIFConfig, alexiewicz, leak, lif_real, simulate
 
 settings.register_profile("lifq", max_examples=200, deadline=None)
@@ -188,27 +191,72 @@ def test_real_model_equals_integer_model_without_leak(currents, threshold, reset
     assert np.array_equal(residual, v[:, 0])
 
 
-@given(saturating())
-def test_int32_fast_path_equals_int64(case):
-    """simulate works in int32 when the config allows; it must not change a bit."""
+@st.composite
+def any_run(draw):
+    """Any config of SPEC §1, currents anywhere in input_width, any start membranes."""
+    width = draw(st.integers(4, 32))
+    decay_shift = draw(st.integers(0, 16))
+    cfg = LIFConfig(neurons=draw(st.integers(1, 4)), width=width,
+                    input_width=draw(st.integers(2, 32)),
+                    threshold=draw(st.integers(1, 2 ** (width - 1) - 1)),
+                    reset=draw(st.sampled_from(["zero", "subtract", "mod"])),
+                    signed=draw(st.booleans()), spike_bits=draw(st.integers(1, 8)),
+                    decay_shift=decay_shift, decay=draw(st.integers(0, 1 << decay_shift)))
+    cfg = cfg.replace(bias=draw(st.integers(cfg.current_min, cfg.current_max)))
+    steps = draw(st.integers(1, 20))
+    current = st.integers(cfg.current_min, cfg.current_max)
+    currents = draw(st.lists(st.lists(current, min_size=cfg.neurons, max_size=cfg.neurons),
+                             min_size=steps, max_size=steps))
+    v0 = draw(st.lists(st.integers(cfg.v_min, cfg.v_max), min_size=cfg.neurons,
+                       max_size=cfg.neurons))
+    return cfg, np.array(currents, dtype=np.int64), np.array(v0, dtype=np.int64)
+
+
+def _stepped(cfg, currents, v0):
+    """The reference: golden.step, one timestep at a time."""
+    spikes, membranes, v = [], [], v0
+    for current in currents:
+        k, v = golden.step(cfg, v, current)
+        spikes.append(k)
+        membranes.append(v)
+    return np.array(spikes), np.array(membranes)
+
+
+@given(any_run())
+def test_simulate_equals_the_reference_step(case):
+    """simulate's float64 roundings and skipped clips must not change a bit."""
+    cfg, currents, v0 = case
+    fast, reference = simulate(cfg, currents, v0), _stepped(cfg, currents, v0)
+    assert fast[0].dtype == fast[1].dtype == np.int64
+    assert np.array_equal(fast[0], reference[0]) and np.array_equal(fast[1], reference[1])
+
+
+@given(any_run(), st.integers(1, 9))
+def test_simulate_is_exact_across_blocks_of_timesteps(case, block_elements):
+    """simulate converts currents and results a block of timesteps at a time;
+    the membranes must carry over from block to block (blocks of 1 to 9 rows here)."""
     from unittest import mock
 
-    import golden.model
-    cfg, currents = case
-    assume(golden.model.work_dtype(cfg) == np.int32)  # the configs that take the fast path
-    fast = simulate(cfg, currents)
-    with mock.patch.object(golden.model, "work_dtype", lambda cfg: np.int64):
-        exact = simulate(cfg, currents)
-    assert fast[0].dtype == exact[0].dtype == np.int64
-    assert np.array_equal(fast[0], exact[0]) and np.array_equal(fast[1], exact[1])
+    cfg, currents, v0 = case
+    with mock.patch.object(golden.model, "_BLOCK_ELEMENTS", block_elements):
+        fast = simulate(cfg, currents, v0)
+    reference = _stepped(cfg, currents, v0)
+    assert np.array_equal(fast[0], reference[0]) and np.array_equal(fast[1], reference[1])
 
 
-def test_wide_configs_use_int64():
-    import golden.model
-    assert golden.model.work_dtype(LIFConfig(width=32)) == np.int64
-    assert golden.model.work_dtype(LIFConfig(width=16, decay_shift=16)) == np.int64
-    assert golden.model.work_dtype(LIFConfig(width=16, input_width=30)) == np.int64
-    assert golden.model.work_dtype(LIFConfig()) == np.int32
+@pytest.mark.parametrize("threshold", [1, 3, 2 ** 31 - 1])
+@pytest.mark.parametrize("reset", ["zero", "subtract", "mod"])
+def test_simulate_is_exact_at_the_widest_config(threshold, reset):
+    """W = 32, 32-bit currents, F = 16: the largest products and quotients of SPEC §1."""
+    cfg = LIFConfig(neurons=6, width=32, input_width=32, decay_shift=16, decay=(1 << 16) - 1,
+                    threshold=threshold, reset=reset, spike_bits=8, bias=-(2 ** 31))
+    low, high = cfg.current_min, cfg.current_max
+    currents = np.array([[low, high, high, low, 0, 1], [high, high, low, low, -1, 0]] * 3)
+    v0 = np.array([cfg.v_min, cfg.v_max, cfg.v_min + 1, cfg.v_max - 1, -threshold, threshold])
+    fast, reference = simulate(cfg, currents, v0), _stepped(cfg, currents, v0)
+    assert np.array_equal(fast[0], reference[0]) and np.array_equal(fast[1], reference[1])
+    # The run does reach the wide values (reset-to-zero with a small θ fires them away).
+    assert np.abs(fast[1]).max() >= 2 ** 30 or (reset == "zero" and threshold < 2 ** 30)
 
 
 @given(mod_bounded())
@@ -216,17 +264,17 @@ def test_theorem_1_fast_path_equals_general_path(case):
     """simulate skips clip and saturation under Theorem 1; that must not change a bit."""
     from unittest import mock
 
-    import golden.model
     cfg, currents = case
-    general_operations = golden.model.fire_operations
-    calls = []
-
-    def general(cfg, u, k, v, scratch, flags, bounded):
-        calls.append(bounded)
-        return general_operations(cfg, u, k, v, scratch, flags, bounded=False)
-
+    assert golden.model._theorem_1_holds(cfg, currents, np.zeros(cfg.neurons))
     fast = simulate(cfg, currents)
-    with mock.patch.object(golden.model, "fire_operations", general):
-        exact = simulate(cfg, currents)
-    assert all(calls)  # these inputs do take the fast path
-    assert np.array_equal(fast[0], exact[0]) and np.array_equal(fast[1], exact[1])
+    with mock.patch.object(golden.model, "_theorem_1_holds", lambda *arguments: False):
+        general = simulate(cfg, currents)
+    assert np.array_equal(fast[0], general[0]) and np.array_equal(fast[1], general[1])
+
+
+@pytest.mark.parametrize("v0, words", [([0, 0, 0], "one membrane per neuron: 2, not 3"),
+                                       ([128, 0], "v0 must lie in -128 … 127 for width = 8")])
+def test_bad_start_membranes_are_input_errors(v0, words):
+    cfg = LIFConfig(neurons=2, width=8)
+    with pytest.raises(golden.InputError, match=words):
+        simulate(cfg, [[1, 2]], v0)
