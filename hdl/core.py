@@ -51,6 +51,7 @@ class LIFCore(wiring.Component):
 
     def __init__(self, config):
         if not isinstance(config, LIFConfig):
+            self._MustUse__silence = True  # never elaborated, and that is no mistake
             raise TypeError(f"config must be a golden.LIFConfig, not {type(config).__name__}")
         self._config = config
         self._stages = datapath.stages(config)
@@ -118,7 +119,8 @@ class LIFCore(wiring.Component):
         write = self.parameters
         address = Signal(unsigned(2), name="pending_address")
         value = Signal(signed(32), name="pending_value")
-        pending, checked = Signal(), Signal()
+        pending = Signal()   # a write is held and waits for the pipeline to drain
+        checked = Signal()   # its range check has been registered
         m.d.comb += write.ready.eq(~pending)
         with m.If(write.valid & ~pending):
             m.d.sync += [address.eq(write.payload.address), value.eq(write.payload.value),

@@ -159,7 +159,6 @@ def test_parameter_writes_between_timesteps():
     assert np.array_equal(v, expected_outputs(cfg, currents, valid_only)[1])
 
 
-@pytest.mark.filterwarnings("ignore:.*created but never used")
 def test_core_rejects_non_config():
     with pytest.raises(TypeError, match="golden.LIFConfig"):
         LIFCore({"neurons": 4})
