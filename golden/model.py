@@ -61,6 +61,11 @@ def validate_currents(cfg, currents):
     Raises :class:`InputError` for ragged or mis-shaped matrices, non-integer
     entries and currents outside ``input_width``, naming the first offender.
     """
+    return _checked_currents(cfg, currents)[0]
+
+
+def _checked_currents(cfg, currents):
+    """:func:`validate_currents`, also returning the lowest and highest current."""
     array = currents if isinstance(currents, np.ndarray) else _matrix_of_integers(currents)
     if array.ndim != 2:
         raise InputError(f"currents must be a T×N matrix, got {array.ndim} dimension(s)")
@@ -71,12 +76,13 @@ def validate_currents(cfg, currents):
                          f"neurons = {cfg.neurons}")
     if array.dtype.kind not in "iuO":
         raise InputError(f"currents must be integers, not {array.dtype.name}")
-    if array.min() < cfg.current_min or array.max() > cfg.current_max:
+    lowest, highest = int(array.min()), int(array.max())
+    if lowest < cfg.current_min or highest > cfg.current_max:
         outside = (array < cfg.current_min) | (array > cfg.current_max)
         t, n = (int(x) for x in np.argwhere(outside)[0])
         raise InputError(f"currents[{t}][{n}] = {array[t, n]} is outside input_width = "
                          f"{cfg.input_width}: allowed {cfg.current_min} … {cfg.current_max}")
-    return array.astype(np.int64, copy=False)
+    return array.astype(np.int64, copy=False), lowest, highest
 
 
 def _matrix_of_integers(rows):
@@ -134,7 +140,7 @@ def simulate(cfg, currents, v0=None):
     """
     if not isinstance(cfg, LIFConfig):
         raise TypeError(f"cfg must be a LIFConfig, not {type(cfg).__name__}")
-    currents = validate_currents(cfg, currents)
+    currents, lowest, highest = _checked_currents(cfg, currents)
     steps, neurons = currents.shape
     v = np.zeros(neurons)
     if v0 is not None:
@@ -150,7 +156,7 @@ def simulate(cfg, currents, v0=None):
     # a block at a time, in one call each and in bounded memory.
     block = max(1, _BLOCK_ELEMENTS // neurons)
     drive, k_rows, v_rows = (np.empty((min(block, steps), neurons)) for _ in range(3))
-    run = _block_runner(cfg, neurons, bounded=_theorem_1_holds(cfg, currents, v))
+    run = _block_runner(cfg, neurons, bounded=_theorem_1_holds(cfg, lowest, highest, v))
     for start in range(0, steps, block):
         rows = min(block, steps - start)
         np.copyto(drive[:rows], currents[start:start + rows])
@@ -200,17 +206,16 @@ def _block_runner(cfg, neurons, bounded):
     return run
 
 
-
-def _theorem_1_holds(cfg, currents, v0):
+def _theorem_1_holds(cfg, lowest, highest, v0):
     """Whether no clip of SPEC §1 can act in this run, so :func:`simulate` may skip them.
 
     Theorem 1 of Moser & Lunglmayr: a signed reset-to-mod neuron with
     |i + b| ≤ k_max·θ and |v0| < θ keeps |v| ≤ θ − 1, so |u| < (k_max + 1)·θ
-    and neither the spike count nor the membrane can saturate.
+    and neither the spike count nor the membrane can saturate.  ``lowest``
+    and ``highest`` are the extreme currents of the run.
     """
     return (cfg.reset == "mod" and cfg.signed
-            and max(abs(int(currents.min()) + cfg.bias),
-                    abs(int(currents.max()) + cfg.bias)) <= cfg.k_max * cfg.threshold
+            and max(abs(lowest + cfg.bias), abs(highest + cfg.bias)) <= cfg.k_max * cfg.threshold
             and int(np.abs(v0).max(initial=0)) < cfg.threshold)
 
 

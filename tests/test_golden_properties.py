@@ -265,7 +265,8 @@ def test_theorem_1_fast_path_equals_general_path(case):
     from unittest import mock
 
     cfg, currents = case
-    assert golden.model._theorem_1_holds(cfg, currents, np.zeros(cfg.neurons))
+    assert golden.model._theorem_1_holds(cfg, int(currents.min()), int(currents.max()),
+                                         np.zeros(cfg.neurons))
     fast = simulate(cfg, currents)
     with mock.patch.object(golden.model, "_theorem_1_holds", lambda *arguments: False):
         general = simulate(cfg, currents)
