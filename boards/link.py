@@ -23,7 +23,7 @@ from amaranth.utils import ceil_log2, exact_log2
 
 from golden import LIFConfig
 from hdl.interfaces import (current_signature, neuron_index_shape, parameter_signature,
-                            update_signature)
+                            round_robin_next, update_signature)
 
 from . import protocol
 from .protocol import Command, Status
@@ -417,8 +417,7 @@ class LinkEngine(wiring.Component):
                     with m.If(self.currents.ready):
                         m.d.sync += [
                             feed_position.eq(0),
-                            next_neuron.eq(Mux(next_neuron == cfg.neurons - 1, 0,
-                                               next_neuron + 1)),
+                            next_neuron.eq(round_robin_next(cfg, next_neuron)),
                         ]
                         with m.If(feed_at == job["length"]):
                             m.next = "IDLE"

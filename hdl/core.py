@@ -8,7 +8,7 @@ from golden import LIFConfig
 
 from . import datapath
 from .interfaces import (ParameterAddress, current_signature, neuron_index_shape,
-                         parameter_signature, update_signature)
+                         parameter_signature, round_robin_next, update_signature)
 
 __all__ = ["LIFCore"]
 
@@ -172,7 +172,7 @@ class LIFCore(wiring.Component):
                      write.addr.eq(neuron), write.en.eq(writing),
                      write.data.eq(Mux(clearing, 0, result["membrane"]))]
         with m.If(writing):
-            m.d.sync += neuron.eq(Mux(neuron == cfg.neurons - 1, 0, neuron + 1))
+            m.d.sync += neuron.eq(round_robin_next(cfg, neuron))
             with m.If(neuron == cfg.neurons - 1):
                 m.d.sync += clearing.eq(0)
         payload = self.updates.payload
@@ -189,7 +189,7 @@ class LIFCore(wiring.Component):
         m.d.comb += accept.eq(self.currents.valid & self.currents.ready)
         neuron = Signal(neuron_index_shape(cfg))  # round-robin: the neuron of the next input
         with m.If(accept):
-            m.d.sync += neuron.eq(Mux(neuron == cfg.neurons - 1, 0, neuron + 1))
+            m.d.sync += neuron.eq(round_robin_next(cfg, neuron))
         m.d.comb += [read.addr.eq(neuron), read.en.eq(advance)]
         drive = Signal(signed(cfg.input_width + 1), name="read_drive")  # i + b
         with m.If(advance):

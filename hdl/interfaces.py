@@ -2,12 +2,13 @@
 
 import enum
 
-from amaranth.hdl import signed, unsigned
+from amaranth.hdl import Mux, signed, unsigned
 from amaranth.lib import data, stream
 from amaranth.utils import ceil_log2
 
-__all__ = ["ParameterAddress", "neuron_index_shape", "update_layout", "parameter_write_layout", "current_signature",
-           "update_signature", "parameter_signature"]
+__all__ = ["ParameterAddress", "neuron_index_shape", "round_robin_next", "update_layout",
+           "parameter_write_layout", "current_signature", "update_signature",
+           "parameter_signature"]
 
 
 class ParameterAddress(enum.IntEnum):
@@ -20,6 +21,11 @@ class ParameterAddress(enum.IntEnum):
 def neuron_index_shape(cfg):
     # One bit at least: Verilog has no zero-width ports.
     return unsigned(max(1, ceil_log2(cfg.neurons)))
+
+
+def round_robin_next(cfg, index):
+    """The neuron after ``index`` in round-robin order: 0 follows N − 1."""
+    return Mux(index == cfg.neurons - 1, 0, index + 1)
 
 
 def update_layout(cfg):
