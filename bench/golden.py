@@ -20,7 +20,9 @@ import time
 
 import numpy as np
 
-from golden import LIFConfig, simulate
+from golden import simulate
+
+from . import CONFIG
 
 SIZES = (64, 1024, 16384)
 STEPS = 1000
@@ -86,7 +88,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=STEPS)
     args = parser.parse_args(argv)
 
-    cfg = LIFConfig(neurons=1, width=16, threshold=64, reset="mod", decay=3900)
+    cfg = CONFIG
     rng = np.random.default_rng(0)
     rows = []
     print(f"golden.simulate vs plain Python loop vs snnTorch Leaky, T = {args.steps} steps, "

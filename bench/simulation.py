@@ -20,10 +20,12 @@ import time
 
 import numpy as np
 
-from golden import LIFConfig, simulate
+from golden import simulate
 from sim.amaranth_sim import run_amaranth
 from sim.runner import run_rtl
 from sim.stimuli import random_currents
+
+from . import CONFIG
 
 # Updates per flow: enough for a steady rate, small enough for a short run.
 UPDATES = {"amaranth": 20_000, "icarus": 50_000, "verilator": 500_000}
@@ -54,7 +56,7 @@ def main(argv=None):
     parser.add_argument("--json", metavar="FILE", help="also write the table as JSON")
     parser.add_argument("--neurons", type=int, default=64)
     args = parser.parse_args(argv)
-    cfg = LIFConfig(neurons=args.neurons, width=16, threshold=64, reset="mod", decay=3900)
+    cfg = CONFIG.replace(neurons=args.neurons)
     rng = np.random.default_rng(0)
     rows = []
     print(f"Updates checked per second, N = {cfg.neurons}, W = {cfg.width}, reset = {cfg.reset}, "
