@@ -3,7 +3,7 @@
 (Run as a file, ``bench/golden.py`` would shadow the ``golden`` package.)
 """
 
-from golden import LIFConfig
+from lifq.spec import LIFConfig
 
 # The core the golden and simulation benchmarks run: W = 16, reset-to-mod,
 # a leak of β = 3900/2^12 (set ``neurons`` with ``replace``).

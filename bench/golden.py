@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from golden import simulate
+from lifq.golden import simulate
 
 from . import CONFIG
 

@@ -20,10 +20,10 @@ import time
 
 import numpy as np
 
-from golden import simulate
-from sim.amaranth_sim import run_amaranth
-from sim.runner import run_rtl
-from sim.stimuli import random_currents
+from lifq.golden import simulate
+from lifq.sim.amaranth_sim import run_amaranth
+from lifq.sim.runner import run_rtl
+from lifq.sim.stimuli import random_currents
 
 from . import CONFIG
 

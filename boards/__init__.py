@@ -16,11 +16,11 @@ Modules, one job each:
 
 For scripts (``make demo``)::
 
-    from boards.build import build_bitstream, format_report
+    from lifq.boards.build import build_bitstream, format_report
     report = build_bitstream("icebreaker", cfg, build_dir="build/icebreaker")
     print(format_report(report))
 
-``build_bitstream`` raises :class:`golden.InputError` for bad arguments,
+``build_bitstream`` raises :class:`lifq.spec.InputError` for bad arguments,
 :class:`boards.build.TimingError` (report on ``.report``) when Fmax is below
 the clock, and :class:`boards.build.BuildError` when a tool fails.
 """

@@ -15,7 +15,8 @@ import shutil
 import subprocess
 import sys
 
-from golden import InputError, LIFConfig
+from lifq.spec import InputError, LIFConfig
+from lifq.sim.tools import prepare_yowasp
 
 from .host import DEFAULT_BAUD
 from .platforms import BOARDS, board_spec
@@ -107,7 +108,7 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
     ----------
     board : str
         ``"icebreaker"`` or ``"ulx3s"``.
-    cfg : golden.LIFConfig, optional
+    cfg : lifq.spec.LIFConfig, optional
         The core; ``LIFConfig()`` by default.
     clock_mhz : float, optional
         Core clock; the board's default (which meets timing with margin) if None.
@@ -131,7 +132,7 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
 
     Raises
     ------
-    golden.InputError
+    lifq.spec.InputError
         Unknown board, bad clock or baud, bad config.
     TimingError
         Fmax is below the clock (the report is on the exception).
@@ -159,6 +160,8 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
             raise BuildError(f"{env[variable]} not found: install the board tools "
                              "(pip install 'lifq[boards]') or set " + variable)
 
+    # A first run compiles a YoWASP tool and says so: do it here, not inside the build.
+    prepare_yowasp(*(env[variable] for variable in FAMILY_TOOLS[spec.family]), environ=env)
     if log is not None:
         log(f"building {spec.name} ({spec.device}, {clock.frequency_mhz:g} MHz, {baud} baud) "
             f"in {build_dir} …")

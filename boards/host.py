@@ -13,7 +13,9 @@ import time
 
 import numpy as np
 
-from golden import InputError, LIFConfig, validate_currents
+from lifq.spec import InputError, LIFConfig
+
+from lifq.golden import validate_currents
 
 from . import protocol
 from .protocol import Command, Status
@@ -25,7 +27,8 @@ DEFAULT_BAUD = 115200
 
 # Parameters fixed when the bitstream is built; threshold, decay and bias of a programmable
 # core can be written at run time.
-STRUCTURAL = ("width", "input_width", "reset", "signed", "decay_shift", "spike_bits")
+STRUCTURAL = ("width", "input_width", "reset", "signed", "decay_shift", "spike_bits",
+              "initial_membrane")
 
 
 class LinkError(Exception):
@@ -122,7 +125,7 @@ class Board:
 
     Attributes
     ----------
-    config : golden.LIFConfig
+    config : lifq.spec.LIFConfig
         The core the board was built for (after :meth:`connect`).
     info : dict
         ``max_payload``, ``divisor``, ``clock_hz``, ``version`` (after :meth:`connect`).
@@ -202,7 +205,8 @@ class Board:
         return protocol.decode_status(self.request(Command.STATUS))
 
     def reset(self):
-        """Clear every membrane, restore the built-in parameters, start at neuron 0."""
+        """Set every membrane to its initial value and start at neuron 0 (the run-time
+        parameters keep their values)."""
         self.request(Command.RESET)
 
     def write_parameter(self, name, value):
@@ -262,15 +266,15 @@ def check_compatible(board_config, config):
 def run_stimulus(board, config, currents, *, membranes=True):
     """Run a stimulus on a board from a clean start, as the golden model would.
 
-    The board is reset (membranes 0, neuron 0), its run-time parameters are
-    set to ``config``'s, and the currents are streamed through it.  A board
+    The board is reset (membranes to v0, neuron 0), its run-time parameters
+    are set to ``config``'s, and the currents are streamed through it.  A board
     with more neurons than ``config`` runs the extra ones on zero currents
     and drops their results.
 
     Parameters
     ----------
     board : Board
-    config : golden.LIFConfig
+    config : lifq.spec.LIFConfig
     currents : array_like of int, shape (T, N)
     membranes : bool
         Also read back the membranes (otherwise ``v`` is None; the link
@@ -289,8 +293,9 @@ def run_stimulus(board, config, currents, *, membranes=True):
     steps, neurons = currents.shape
     board.reset()
     if board.config.programmable:
-        for name in ("threshold", "decay", "bias"):
-            if getattr(config, name) != getattr(board.config, name):
+        live = board.status()
+        for name in protocol.PARAMETERS:
+            if getattr(config, name) != live[name]:
                 board.write_parameter(name, getattr(config, name))
     padded = np.zeros((steps, board.config.neurons), dtype=np.int64)
     padded[:, :neurons] = currents

@@ -11,7 +11,7 @@ from amaranth.hdl import ClockDomain, Const, Signal
 from amaranth.lib import io
 from amaranth.lib.cdc import FFSynchronizer
 
-from golden import InputError
+from lifq.spec import InputError
 
 from . import pll
 

@@ -11,7 +11,7 @@ import math
 
 from amaranth.hdl import Instance
 
-from golden import InputError
+from lifq.spec import InputError
 
 __all__ = ["ClockPlan", "plan_clock", "ice40_pll", "ecp5_pll", "clock_instance", "PLL_RANGES"]
 
@@ -116,7 +116,7 @@ def ecp5_pll(input_hz, output_hz):
 def plan_clock(family, oscillator_hz, requested_hz, *, board="the board"):
     """The clock plan for ``requested_hz``: the oscillator, or the nearest PLL output.
 
-    Raises :class:`golden.InputError` for a frequency that is not a positive
+    Raises :class:`lifq.spec.InputError` for a frequency that is not a positive
     number or outside what the PLL can make.
     """
     if (isinstance(requested_hz, bool) or not isinstance(requested_hz, (int, float))

@@ -23,11 +23,11 @@ signed values are two's complement.
 import binascii
 import enum
 
-from golden import RESETS, InputError, LIFConfig
+from lifq.spec import RESETS, InputError, LIFConfig, Register
 
 __all__ = [
     "REQUEST_SYNC", "REPLY_SYNC", "VERSION", "MAX_PAYLOAD", "HEADER_BYTES", "REPLY_HEADER_BYTES",
-    "Command", "Status", "INFO_FIELDS", "STATUS_FIELDS", "PARAMETERS",
+    "Command", "Status", "INFO_FIELDS", "STATUS_FIELDS", "PARAMETERS", "WRITE_BYTES",
     "crc16", "crc16_update", "encode_request", "encode_reply",
     "current_bytes", "spike_bytes", "membrane_bytes", "update_bytes",
     "encode_currents", "decode_updates", "encode_write",
@@ -36,7 +36,7 @@ __all__ = [
 
 REQUEST_SYNC = 0xA5
 REPLY_SYNC = 0x5A
-VERSION = 1
+VERSION = 2                 # 2: RESET clears (parameters stay), INFO has v0
 MAX_PAYLOAD = 512           # largest request payload the board buffers (bytes)
 HEADER_BYTES = 4            # sync, command, length (2)
 REPLY_HEADER_BYTES = 5      # sync, command, status, length (2)
@@ -48,7 +48,7 @@ class Command(enum.IntEnum):
     """Request commands (the CMD byte)."""
     INFO = 0x01            #: no payload; reply: the core's build parameters (INFO_FIELDS)
     STATUS = 0x02          #: no payload; reply: counters and live parameters (STATUS_FIELDS)
-    RESET = 0x03           #: no payload; clear membranes, built-in parameters, neuron 0
+    RESET = 0x03           #: no payload; membranes to v0, neuron 0; parameters stay
     WRITE = 0x04           #: payload: address (1 byte) + value (4 bytes, signed)
     STIMULUS = 0x05        #: payload: currents; reply: one spike count per current
     STIMULUS_FULL = 0x06   #: payload: currents; reply: spike count and membrane per current
@@ -83,15 +83,16 @@ _STATUS_MEANINGS = {
     Status.UNSUPPORTED: "core has no run-time parameters",
 }
 
-# Parameter addresses of WRITE (the same numbers as hdl.ParameterAddress).
-PARAMETERS = {"threshold": 0, "decay": 1, "bias": 2}
+# Parameter addresses of WRITE: the core's run-time registers (lifq.spec.Register).
+PARAMETERS = {register.parameter: int(register) for register in Register}
+WRITE_BYTES = 5             # a WRITE payload: address (1 byte) + value (4 bytes, signed)
 
 RESET_CODES = {name: code for code, name in enumerate(RESETS)}
 
 # (name, bytes, signed) of the INFO reply payload, in order.
 INFO_FIELDS = (
     ("version", 1, False),
-    ("reset", 1, False),          # index into golden.RESETS: 0 zero, 1 subtract, 2 mod
+    ("reset", 1, False),          # index into lifq.spec.RESETS: 0 zero, 1 subtract, 2 mod
     ("flags", 1, False),          # bit 0: signed, bit 1: programmable
     ("width", 1, False),
     ("input_width", 1, False),
@@ -105,6 +106,7 @@ INFO_FIELDS = (
     ("max_payload", 2, False),
     ("divisor", 2, False),        # UART clocks per bit
     ("clock_hz", 4, False),
+    ("initial_membrane", 4, True),
 )
 
 # (name, bytes, signed) of the STATUS reply payload, in order.
@@ -235,6 +237,7 @@ def info_payload(cfg, *, clock_hz, divisor, max_payload=MAX_PAYLOAD):
         "spike_bits": cfg.spike_bits, "reserved": 0, "neurons": cfg.neurons,
         "threshold": cfg.threshold, "decay": cfg.decay, "bias": cfg.bias,
         "max_payload": max_payload, "divisor": divisor, "clock_hz": int(clock_hz),
+        "initial_membrane": cfg.initial_membrane,
     })
 
 
@@ -252,7 +255,7 @@ def decode_info(payload):
         threshold=values["threshold"], reset=RESETS[values["reset"]],
         signed=bool(values["flags"] & 1), decay_shift=values["decay_shift"],
         decay=values["decay"], bias=values["bias"], spike_bits=values["spike_bits"],
-        programmable=bool(values["flags"] & 2))
+        initial_membrane=values["initial_membrane"], programmable=bool(values["flags"] & 2))
     extras = {key: values[key] for key in ("version", "max_payload", "divisor", "clock_hz")}
     return cfg, extras
 

@@ -27,7 +27,7 @@ class SimulatedTransport:
 
     Parameters
     ----------
-    config : golden.LIFConfig
+    config : lifq.spec.LIFConfig
         The core the simulated board is built for.
     divisor : int
         UART clocks per bit; small values (4) keep the simulation fast.

@@ -7,12 +7,12 @@ real board: clock (through a PLL when it is faster than the oscillator),
 power-on reset, the USB-serial pins and the LEDs.
 """
 
-from amaranth.hdl import Elaboratable, Module, ResetInserter, Signal
+from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import LIFConfig
-from hdl import LIFCore
+from lifq.spec import LIFConfig
+from lifq.hdl import LIFCore
 
 from . import protocol
 from .link import LinkEngine
@@ -30,7 +30,7 @@ class LinkTop(wiring.Component):
 
     Parameters
     ----------
-    config : golden.LIFConfig
+    config : lifq.spec.LIFConfig
     clock_hz : int
         Clock frequency (for the INFO reply).
     divisor : int
@@ -53,7 +53,7 @@ class LinkTop(wiring.Component):
 
     def __init__(self, config, *, clock_hz, divisor, timeout, max_payload=protocol.MAX_PAYLOAD):
         if not isinstance(config, LIFConfig):
-            raise TypeError(f"config must be a golden.LIFConfig, not {type(config).__name__}")
+            raise TypeError(f"config must be a lifq.spec.LIFConfig, not {type(config).__name__}")
         self._config = config
         self.receiver = UARTReceiver(divisor)
         self.transmitter = UARTTransmitter(divisor)
@@ -75,9 +75,7 @@ class LinkTop(wiring.Component):
         m.submodules.receiver = receiver = self.receiver
         m.submodules.transmitter = transmitter = self.transmitter
         m.submodules.engine = engine = self.engine
-        # RESET restarts the core: it clears its membranes and reloads its parameters.
-        m.submodules.core = ResetInserter(engine.core_reset)(self.core)
-        core = self.core
+        m.submodules.core = core = self.core
 
         m.d.comb += [receiver.rx.eq(self.rx), self.tx.eq(transmitter.tx),
                      engine.rx_error.eq(receiver.error)]
@@ -85,8 +83,13 @@ class LinkTop(wiring.Component):
         wiring.connect(m, engine.tx, transmitter.data)
         wiring.connect(m, engine.currents, core.currents)
         wiring.connect(m, core.updates, engine.updates)
+        # RESET clears the membranes; the parameters keep their values.
+        m.d.comb += [core.clear.eq(engine.clear), engine.core_clearing.eq(core.clearing),
+                     engine.next_neuron.eq(core.next_neuron)]
         if self._config.programmable:
             wiring.connect(m, engine.parameters, core.parameters)
+            m.d.comb += [engine.parameter_values.eq(core.parameter_values),
+                         engine.parameter_rejected.eq(core.parameter_rejected)]
 
         activity = {"receive": receiver.busy, "transmit": transmitter.busy,
                     "spike": engine.spike, "error": engine.error, "busy": engine.busy}
@@ -100,7 +103,7 @@ class BoardTop(Elaboratable):
     Parameters
     ----------
     board : boards.platforms.BoardSpec
-    config : golden.LIFConfig
+    config : lifq.spec.LIFConfig
     clock : boards.pll.ClockPlan
         The core clock and how it is made from the oscillator.
     divisor : int

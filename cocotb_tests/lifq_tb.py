@@ -10,7 +10,7 @@ running its own task:
 * :class:`UpdateMonitor` accepts the update stream with random back-pressure
   and hands every transfer to a callback;
 * :class:`Scoreboard` compares every transfer with the golden model
-  (:func:`sim.check.expected_outputs`, i.e. :func:`golden.simulate` run on
+  (:func:`sim.check.expected_outputs`, i.e. :func:`lifq.golden.simulate` run on
   the segments between parameter writes) and records lost, extra and
   reordered transfers;
 * :class:`CoreTestbench` ties them together for one core and one stimulus.
@@ -30,8 +30,8 @@ import random
 import cocotb
 from cocotb.triggers import Event, ReadOnly, RisingEdge, Timer
 
-from golden import LIFConfig
-from sim.check import PARAMETER_NAMES, expected_outputs
+from lifq.spec import LIFConfig
+from lifq.sim.check import PARAMETER_NAMES, expected_outputs
 
 __all__ = ["CurrentDriver", "ParameterDriver", "UpdateMonitor", "Scoreboard",
            "CoreTestbench", "payload_fields"]
@@ -208,7 +208,7 @@ class Scoreboard:
 
     Parameters
     ----------
-    cfg : golden.LIFConfig
+    cfg : lifq.spec.LIFConfig
     expected_spikes, expected_v : ndarray, shape (T, N)
         From the golden model.
     decode : callable
@@ -305,8 +305,8 @@ class CoreTestbench:
     stall_window = 5000
 
     def __init__(self, dut, job, *, prefix="", clock_period_ns=10):
-        from hdl.datapath import latency
-        from hdl.interfaces import parameter_write_layout, update_layout
+        from lifq.hdl.datapath import latency
+        from lifq.hdl.interfaces import parameter_write_layout, update_layout
 
         self.dut = dut
         self.name = job.get("name", prefix or "core")
@@ -319,6 +319,7 @@ class CoreTestbench:
         self.log = dut._log.getChild(self.name) if hasattr(dut._log, "getChild") else dut._log
         port = lambda name: getattr(dut, prefix + name)
         self.clock = dut.clk
+        port("clear").value = 0
 
         import numpy as np
         expected_spikes, expected_v = expected_outputs(

@@ -26,7 +26,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
 
-from lifq_tb import CoreTestbench
+from .lifq_tb import CoreTestbench
 
 
 def _job_file():

@@ -6,7 +6,8 @@
 (2, 50)
 """
 
-from .config import RESETS, InputError, LIFConfig
+from lifq.spec import RESETS, InputError, LIFConfig
+
 from .model import fire, leak, simulate, step, validate_currents
 from .norms import alexiewicz, decay_factors, sqnr
 from .real import decay_from_alpha, lif_real

@@ -15,7 +15,7 @@ One step exists in two forms:
 
 import numpy as np
 
-from .config import InputError, LIFConfig
+from lifq.spec import InputError, LIFConfig, value_text
 
 __all__ = ["leak", "fire", "step", "simulate", "validate_currents"]
 
@@ -99,7 +99,7 @@ def _matrix_of_integers(rows):
     for t, row in enumerate(rows):
         for n, value in enumerate(row):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise InputError(f"currents[{t}][{n}] = {value!r} must be an integer")
+                raise InputError(f"currents[{t}][{n}] = {value_text(value)} must be an integer")
     # Python ints beyond int64 become objects and fail the range check.
     try:
         return np.array(rows, dtype=np.int64).reshape(len(rows), -1)
@@ -116,7 +116,7 @@ def simulate(cfg, currents, v0=None):
     currents : array_like of int, shape (T, N)
         ``currents[t][n]`` is the current of neuron n at timestep t.
     v0 : array_like of int, shape (N,), optional
-        Initial membranes; SPEC §1 starts every neuron at 0.
+        Initial membranes; SPEC §1 starts every neuron at ``initial_membrane``.
 
     Returns
     -------
@@ -142,7 +142,7 @@ def simulate(cfg, currents, v0=None):
         raise TypeError(f"cfg must be a LIFConfig, not {type(cfg).__name__}")
     currents, lowest, highest = _checked_currents(cfg, currents)
     steps, neurons = currents.shape
-    v = np.zeros(neurons)
+    v = np.full(neurons, float(cfg.initial_membrane))
     if v0 is not None:
         v0 = np.asarray(v0, dtype=np.int64)
         if v0.shape != (neurons,):

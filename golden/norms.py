@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .config import InputError
+from lifq.spec import InputError
 from .model import leak
 
 __all__ = ["alexiewicz", "decay_factors", "sqnr"]

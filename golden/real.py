@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .config import RESETS, InputError
+from lifq.spec import RESETS, InputError
 from .norms import decay_factors
 
 __all__ = ["lif_real", "decay_from_alpha"]

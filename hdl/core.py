@@ -1,16 +1,24 @@
 """The pipelined, time-multiplexed LIF neuron core (SPEC §1 and §3)."""
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.asserts import Initial   # its Amaranth 0.5 home (not amaranth.hdl)
+from amaranth.hdl import Assert, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import LIFConfig
+from lifq.spec import NEURON_RANGES, LIFConfig, Register
 
 from . import datapath
-from .interfaces import (ParameterAddress, current_signature, neuron_index_shape,
-                         parameter_signature, round_robin_next, update_signature)
+from .interfaces import (current_signature, neuron_index_shape, parameter_signature,
+                         parameter_values_layout, round_robin_next, update_signature)
+from .ranges import in_range
 
-__all__ = ["LIFCore"]
+__all__ = ["LIFCore", "MUTATIONS"]
+
+#: Deliberately wrong cores, for showing that the verification catches them.
+MUTATIONS = {
+    "divide_gt": "every divide step compares |u| > θ·2^j instead of |u| ≥ θ·2^j",
+    "ready_ignores_stall": "currents.ready ignores a stalled output (takes currents it drops)",
+}
 
 
 class LIFCore(wiring.Component):
@@ -19,16 +27,25 @@ class LIFCore(wiring.Component):
     Neurons are served round-robin: the n-th input transfer of a timestep is
     the current of neuron n, and exactly one output transfer per input
     transfer follows, in order.  Membranes live in a memory (block RAM on
-    FPGAs) that is cleared to zero after reset.  An update whose neuron is
-    still in the pipeline waits until its previous update is written back, so
-    the core is exact for every N; from ``N ≥ full_rate_neurons`` on it never
-    waits and, with the output ready, takes one update per clock.
+    FPGAs) that is set to ``initial_membrane`` after reset and on a clear.
+    An update whose neuron is still in the pipeline waits until its previous
+    update is written back, so the core is exact for every N; from
+    ``N ≥ full_rate_neurons`` on it never waits and, with the output ready,
+    takes one update per clock.
+
+    Elaborated for the platform ``"formal"``, the core also asserts its own
+    invariants (the counters agree with the round-robin order, nothing in
+    flight is lost, and — while :attr:`theorem_1_premise` holds — the bound
+    |v| ≤ θ − 1 of Theorem 1 in every memory word and pipeline register).
 
     Parameters
     ----------
-    config : golden.LIFConfig
+    config : lifq.spec.LIFConfig
         Parameters of the core; with ``programmable`` the threshold, decay and
         bias are registers reset to these values, otherwise constants.
+    mutation : str, optional
+        A key of :data:`MUTATIONS`: a deliberately wrong core, for showing
+        that the verification catches it.  Never use it otherwise.
 
     Attributes
     ----------
@@ -36,32 +53,73 @@ class LIFCore(wiring.Component):
         Input currents.
     updates : Out(stream.Signature(update_layout))
         ``neuron``, ``spike_count`` (k) and ``membrane`` (v') of each update.
+    clear : In(1)
+        Held high for a cycle (or more): once every update already taken has
+        left the core, set every membrane to ``initial_membrane`` (N cycles)
+        and start again at neuron 0.  No current is taken meanwhile; the
+        parameters keep their values.
+    clearing : Out(1)
+        A clear (or the one after reset) is asked for, waiting or under way;
+        no current is taken meanwhile.
+    next_neuron : Out(neuron_index_shape)
+        The neuron the next current belongs to.
+    in_flight : Out(range(latency + 1))
+        Updates taken and not yet delivered (the output register included).
     parameters : In(stream.Signature(parameter_write_layout))
         Only when programmable: writes ``value`` to the register at
-        ``address`` (:class:`ParameterAddress`).  A write applies to every
+        ``address`` (:class:`lifq.spec.Register`).  A write applies to every
         current taken after the cycle that takes the write: it waits for the
         pipeline to drain and holds off new currents meanwhile, so every
         update sees either the old or the new values.  Values outside the
-        ranges of SPEC §1 are taken and ignored.
+        ranges of SPEC §1 are taken and ignored (see ``parameter_rejected``).
+    parameter_values : Out(parameter_values_layout)
+        Only when programmable: θ, d and b as the core holds them.
+    parameter_rejected : Out(1)
+        Only when programmable: the last write that was taken was out of
+        range (or to no register) and changed nothing.  Valid once
+        ``parameters.ready`` is high again after the write.
+    theorem_1_premise : Signal
+        Formal verification only (driven when elaborated for ``"formal"``):
+        high while the premise of Theorem 1 has held since reset — reset to
+        mod, signed, |v0| < θ, every current taken with |i + b| ≤ (2^q − 1)·θ
+        and θ never lowered.
     latency : int
         Cycles from an input transfer to its output being valid.
     full_rate_neurons : int
         Smallest N at which the core sustains one update per clock.
     """
 
-    def __init__(self, config):
+    def __new__(cls, config, *, mutation=None):
+        # Check before the object exists: a rejected config leaves no unused
+        # elaboratable behind (and no warning about one).
         if not isinstance(config, LIFConfig):
-            self._MustUse__silence = True  # never elaborated, and that is no mistake
-            raise TypeError(f"config must be a golden.LIFConfig, not {type(config).__name__}")
+            raise TypeError(f"config must be a lifq.spec.LIFConfig, not "
+                            f"{type(config).__name__}")
+        if mutation is not None and mutation not in MUTATIONS:
+            raise ValueError(f"mutation = {mutation!r} is unknown: allowed "
+                             + ", ".join(sorted(MUTATIONS)))
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, config, *, mutation=None):
         self._config = config
-        self._stages = datapath.stages(config)
+        self._mutation = mutation
+        self._stages = datapath.stages(config, strict_divide=mutation == "divide_gt")
         members = {
             "currents": In(current_signature(config)),
             "updates": Out(update_signature(config)),
+            "clear": In(1),
+            "clearing": Out(1),
+            "next_neuron": Out(neuron_index_shape(config)),
+            "in_flight": Out(range(self.latency + 1)),
         }
         if config.programmable:
             members["parameters"] = In(parameter_signature())
+            members["parameter_values"] = Out(parameter_values_layout(config))
+            members["parameter_rejected"] = Out(1)
         super().__init__(members)
+        self.theorem_1_premise = Signal(init=int(
+            config.reset == "mod" and config.signed
+            and abs(config.initial_membrane) < config.threshold))
 
     @property
     def config(self):
@@ -86,108 +144,98 @@ class LIFCore(wiring.Component):
         # with N and a slow path; the hazard check counts the write-back cycle.
         read = membranes.read_port()
 
-        params = self._parameter_registers(m)
+        params, writes = self._parameters(m)
         advance = Signal()  # the whole pipeline moves when the output can take an update
         m.d.comb += advance.eq(~self.updates.valid | self.updates.ready)
 
         accept, first = self._input_stage(m, params, read, advance)
-        valids, last = self._pipeline(m, params, advance, accept, first)
-        clearing = self._write_back(m, advance, valids[-1], last, write)
-        self._hazard_and_ready(m, params, advance, valids, clearing)
+        registers = self._pipeline(m, params, advance, accept, first)
+        valids = [valid for _, valid, _ in registers]
+        m.d.comb += self.in_flight.eq(sum(valids) + self.updates.valid)
+        restart, clear_requested = self._clear(m, valids)
+        clearing, write_neuron = self._write_back(m, advance, valids[-1], registers[-1][2],
+                                                  write, restart)
+        m.d.comb += self.clearing.eq(clearing | clear_requested | self.clear)
+        blocked = self.clearing
+        held = None   # the parameter write waiting to be applied: (pending, address, value)
+        if cfg.programmable:
+            held = self._parameter_port(m, params, valids, writes)
+            blocked = blocked | held[0]
+        self._hazard_and_ready(m, advance, valids, blocked)
+        if platform == "formal":
+            self._invariants(m, params, clearing, write_neuron)
+            if cfg.reset == "mod" and cfg.signed:   # otherwise the premise is never true
+                self._theorem_1(m, params, accept, held, registers, membranes, read)
         return m
 
-    def _parameter_registers(self, m):
+    # -- parameters ---------------------------------------------------------------------
+
+    def _parameters(self, m):
+        """The parameters the stages read, and the registers a write may change."""
         cfg = self._config
         if not cfg.programmable:
             return datapath.Parameters(Const(-cfg.threshold, signed(cfg.width)),
                                        Const(cfg.decay, unsigned(cfg.decay_shift + 1)),
-                                       Const(cfg.bias, signed(cfg.input_width)))
+                                       Const(cfg.bias, signed(cfg.input_width))), {}
         params = datapath.Parameters(
             Signal(signed(cfg.width), init=-cfg.threshold, name="negative_threshold"),
             Signal(unsigned(cfg.decay_shift + 1), init=cfg.decay, name="decay"),
             Signal(signed(cfg.input_width), init=cfg.bias, name="bias"))
-        return params
+        values = self.parameter_values
+        m.d.comb += [values.threshold.eq(-params.negative_threshold), values.decay.eq(params.decay),
+                     values.bias.eq(params.bias)]
+        # register → (its signal, the value a write stores there)
+        writes = {Register.THRESHOLD: (params.negative_threshold, lambda value: -value),
+                  Register.DECAY: (params.decay, lambda value: value),
+                  Register.BIAS: (params.bias, lambda value: value)}
+        return params, writes
 
-    def _parameter_port(self, m, params, valids):
-        """Apply parameter writes between updates; returns the ``pending`` flag.
+    def _parameter_port(self, m, params, valids, writes):
+        """Apply parameter writes between updates.
 
         A write is taken into a holding register, its range is checked in the
         next cycle, and it is applied once the pipeline is empty; meanwhile
-        no new current is taken.
+        no new current is taken.  Returns the held write: ``(pending, address,
+        value)``.
         """
         cfg = self._config
-        write = self.parameters
+        port = self.parameters
         address = Signal(unsigned(2), name="pending_address")
         value = Signal(signed(32), name="pending_value")
         pending = Signal()   # a write is held and waits for the pipeline to drain
         checked = Signal()   # its range check has been registered
-        m.d.comb += write.ready.eq(~pending)
-        with m.If(write.valid & ~pending):
-            m.d.sync += [address.eq(write.payload.address), value.eq(write.payload.value),
+        m.d.comb += port.ready.eq(~pending)
+        with m.If(port.valid & ~pending):
+            m.d.sync += [address.eq(port.payload.address), value.eq(port.payload.value),
                          pending.eq(1)]
-        # The ranges of SPEC §1 as bit patterns, which map to small gate trees
-        # where 32-bit comparisons would need carry chains.
-        sign_extension = value[cfg.input_width - 1:]
-        targets = {
-            # 1 … 2^(W−1) − 1, stored negated
-            ParameterAddress.THRESHOLD: (params.negative_threshold, -value,
-                                         ~value[cfg.width - 1:].any()
-                                         & value[:cfg.width - 1].any()),
-            # 0 … 2^F
-            ParameterAddress.DECAY: (params.decay, value, ~value[cfg.decay_shift + 1:].any()
-                                     & ~(value[cfg.decay_shift] & value[:cfg.decay_shift].any())),
-            # fits input_width
-            ParameterAddress.BIAS: (params.bias, value,
-                                    sign_extension.all() | ~sign_extension.any()),
-        }
         # Registered decisions keep the enables of the parameter registers one
         # gate deep.  ``drained`` lags the pipeline by a cycle, which is safe:
         # no current enters while a write is pending, and ``checked`` comes a
         # cycle after a current that entered together with the write.
         drained = Signal()
         m.d.sync += [checked.eq(pending), drained.eq(~Cat(*valids).any())]
-        accepted = {target: Signal(name=f"write_{target.name.lower()}") for target in targets}
-        m.d.sync += [accepted[target].eq((address == target) & fits)
-                     for target, (_, _, fits) in targets.items()]
-        with m.If(checked & drained):
-            m.d.sync += [pending.eq(0), checked.eq(0)]
-            for target, (register, new_value, _) in targets.items():
-                with m.If(accepted[target]):
-                    m.d.sync += register.eq(new_value)
-        return pending
+        accepted = {}
+        for register in writes:
+            accepted[register] = Signal(name=f"write_{register.parameter}")
+            low, high = NEURON_RANGES[register.parameter].bounds(cfg)
+            m.d.sync += accepted[register].eq((address == register) & in_range(value, low, high))
+        apply = checked & drained
+        with m.If(apply):
+            m.d.sync += [pending.eq(0), checked.eq(0),
+                         self.parameter_rejected.eq(~Cat(*accepted.values()).any())]
+            for register, (target, stored) in writes.items():
+                with m.If(accepted[register]):
+                    m.d.sync += target.eq(stored(value))
+        return pending, address, value
 
-    def _write_back(self, m, advance, last_valid, result, write):
-        """Write each new membrane back and load the output register.
-
-        One round-robin counter names the neuron of the next write: updates
-        leave in the order they came, so no pipeline stage carries an index.
-        After reset the same counter first walks the memory writing v = 0.
-        Returns the ``clearing`` flag.
-        """
-        cfg = self._config
-        clearing = Signal(init=1)
-        neuron = Signal(neuron_index_shape(cfg), name="write_neuron")
-        writing = Signal()
-        m.d.comb += [writing.eq(clearing | (advance & last_valid)),
-                     write.addr.eq(neuron), write.en.eq(writing),
-                     write.data.eq(Mux(clearing, 0, result["membrane"]))]
-        with m.If(writing):
-            m.d.sync += neuron.eq(round_robin_next(cfg, neuron))
-            with m.If(neuron == cfg.neurons - 1):
-                m.d.sync += clearing.eq(0)
-        payload = self.updates.payload
-        with m.If(advance):
-            m.d.sync += [self.updates.valid.eq(last_valid), payload.neuron.eq(neuron),
-                         payload.spike_count.eq(result["spike_count"]),
-                         payload.membrane.eq(result["membrane"])]
-        return clearing
+    # -- the update path ----------------------------------------------------------------
 
     def _input_stage(self, m, params, read, advance):
         """Accept a current, read its neuron's membrane; returns (accept, fields)."""
         cfg = self._config
         accept = Signal()
         m.d.comb += accept.eq(self.currents.valid & self.currents.ready)
-        neuron = Signal(neuron_index_shape(cfg))  # round-robin: the neuron of the next input
+        neuron = self.next_neuron   # round-robin: the neuron of the next input
         with m.If(accept):
             m.d.sync += neuron.eq(round_robin_next(cfg, neuron))
         m.d.comb += [read.addr.eq(neuron), read.en.eq(advance)]
@@ -197,22 +245,67 @@ class LIFCore(wiring.Component):
         return accept, {"drive": drive, "v": read.data}
 
     def _pipeline(self, m, params, advance, accept, fields):
-        """Register each stage's result; returns (valid bits, last fields)."""
-        valids = [Signal(name="read_valid")]
+        """Register each stage's result; returns ``(stage, valid, fields)`` of every
+        pipeline register, the membrane read first."""
+        registers = [("read", Signal(name="read_valid"), fields)]
         with m.If(advance):
-            m.d.sync += valids[0].eq(accept)
+            m.d.sync += registers[0][1].eq(accept)
         for name, stage in self._stages:
             result = stage(fields, params)
             fields = {key: Signal(value.shape(), name=f"{name}_{key}")
                       for key, value in result.items()}
             valid = Signal(name=f"{name}_valid")
             with m.If(advance):
-                m.d.sync += valid.eq(valids[-1])
+                m.d.sync += valid.eq(registers[-1][1])
                 m.d.sync += [fields[key].eq(value) for key, value in result.items()]
-            valids.append(valid)
-        return valids, fields
+            registers.append((name, valid, fields))
+        return registers
 
-    def _hazard_and_ready(self, m, params, advance, valids, clearing):
+    def _clear(self, m, valids):
+        """Hold a clear request until nothing is in flight; returns the cycle it starts.
+
+        ``clearing`` (the port) is high from the request to the end of the walk.
+        """
+        requested = Signal(name="clear_requested")
+        restart = Signal(name="clear_restart")
+        empty = ~Cat(*valids).any() & ~self.updates.valid
+        m.d.comb += restart.eq((requested | self.clear) & empty)
+        with m.If(self.clear):
+            m.d.sync += requested.eq(1)
+        with m.If(restart):
+            m.d.sync += [requested.eq(0), self.next_neuron.eq(0)]
+        return restart, requested
+
+    def _write_back(self, m, advance, last_valid, result, write, restart):
+        """Write each new membrane back and load the output register.
+
+        One round-robin counter names the neuron of the next write: updates
+        leave in the order they came, so no pipeline stage carries an index.
+        After reset and after a clear the same counter first walks the memory
+        writing ``initial_membrane``.  Returns the ``clearing`` flag (high
+        during the walk) and the counter.
+        """
+        cfg = self._config
+        clearing = Signal(init=1)
+        neuron = Signal(neuron_index_shape(cfg), name="write_neuron")
+        writing = Signal()
+        m.d.comb += [writing.eq(clearing | (advance & last_valid)),
+                     write.addr.eq(neuron), write.en.eq(writing),
+                     write.data.eq(Mux(clearing, cfg.initial_membrane, result["membrane"]))]
+        with m.If(writing):
+            m.d.sync += neuron.eq(round_robin_next(cfg, neuron))
+            with m.If(neuron == cfg.neurons - 1):
+                m.d.sync += clearing.eq(0)
+        with m.If(restart):
+            m.d.sync += [clearing.eq(1), neuron.eq(0)]
+        payload = self.updates.payload
+        with m.If(advance):
+            m.d.sync += [self.updates.valid.eq(last_valid), payload.neuron.eq(neuron),
+                         payload.spike_count.eq(result["spike_count"]),
+                         payload.membrane.eq(result["membrane"])]
+        return clearing, neuron
+
+    def _hazard_and_ready(self, m, advance, valids, blocked):
         """Input ready unless an earlier update of the same neuron is in flight.
 
         Neurons arrive round-robin, so the previous update of the next neuron
@@ -224,7 +317,97 @@ class LIFCore(wiring.Component):
         hazard = Const(0)
         if len(valids) >= cfg.neurons:
             hazard = sum(valids) >= cfg.neurons
-        blocked = clearing | hazard
-        if cfg.programmable:
-            blocked = blocked | self._parameter_port(m, params, valids)
+        blocked = blocked | hazard
+        if self._mutation == "ready_ignores_stall":
+            advance = Const(1)   # the bug: also ready while the output stalls
         m.d.comb += self.currents.ready.eq(advance & ~blocked)
+
+    # -- formal verification ------------------------------------------------------------
+
+    def _invariants(self, m, params, clearing, write_neuron):
+        """The counters agree with each other (elaborated for ``"formal"`` only).
+
+        With the ports' own properties (nothing lost, in order), these make a
+        k-induction proof of the stream rules go through.
+        """
+        cfg = self._config
+        n = cfg.neurons
+        m.d.comb += [Assert(self.next_neuron < n, "next neuron < N"),
+                     Assert(write_neuron < n, "write-back neuron < N")]
+        with m.If(clearing):
+            m.d.comb += Assert(self.in_flight == 0, "clearing: nothing in flight")
+        with m.Else():
+            # Updates in the pipeline (not the output register) are not written back yet.
+            behind = self.in_flight - self.updates.valid
+            m.d.comb += Assert(write_neuron == (self.next_neuron + n * (self.latency + 1)
+                                                - behind) % n,
+                               "write-back neuron = next neuron - updates not written back")
+        with m.If(self.updates.valid):
+            m.d.comb += Assert(self.updates.payload.neuron == (write_neuron + n - 1) % n,
+                               "output neuron = the one before the write-back neuron")
+        if cfg.programmable:
+            low, high = NEURON_RANGES["threshold"].bounds(cfg)
+            theta = -params.negative_threshold
+            m.d.comb += [Assert((theta >= low) & (theta <= high), "threshold register in range"),
+                         Assert(params.decay <= 1 << cfg.decay_shift, "decay register <= 2^F")]
+
+    def _theorem_1(self, m, params, accept, held, registers, membranes, read):
+        """Track the premise of Theorem 1 and, while it holds, assert its bound in
+        every memory word and pipeline register (elaborated for ``"formal"`` only)."""
+        cfg = self._config
+        premise = self.theorem_1_premise
+        theta = Signal(unsigned(cfg.width), name="formal_theta")
+        k_theta = Signal(unsigned(cfg.width + cfg.spike_bits), name="formal_k_theta")
+        m.d.comb += [theta.eq(-params.negative_threshold), k_theta.eq(theta * cfg.k_max)]
+        with m.If(accept & ~_within(self.currents.payload + params.bias, k_theta)):
+            m.d.sync += premise.eq(0)
+        if cfg.programmable:
+            # θ only grows: a write that would lower it leaves the premise when it is
+            # taken, so a held threshold write never lowers θ while the premise holds.
+            port = self.parameters
+            with m.If(port.valid & port.ready & (port.payload.address == Register.THRESHOLD)
+                      & (port.payload.value < theta)):
+                m.d.sync += premise.eq(0)
+            pending, address, value = held
+            with m.If(premise & pending & (address == Register.THRESHOLD)):
+                m.d.comb += Assert(value >= theta, "theorem 1: a held threshold write >= theta")
+        with m.If(premise):
+            with m.If(self.updates.valid):
+                m.d.comb += Assert(_within(self.updates.payload.membrane, theta - 1),
+                                   "theorem 1: output membrane |v'| <= theta - 1")
+            for address in range(cfg.neurons):
+                port = membranes.read_port(domain="comb")
+                m.d.comb += port.addr.eq(address)
+                m.d.comb += Assert(_within(port.data, theta - 1),
+                                   "theorem 1: stored membrane |v| <= theta - 1")
+            with m.If(~Initial()):   # the read register has no value before the first edge
+                m.d.comb += Assert(_within(read.data, theta - 1),
+                                   "theorem 1: membrane read |v| <= theta - 1")
+            names = [name for name, _, _ in registers]
+            for index, (_, valid, fields) in enumerate(registers):
+                divides_ahead = sum(name.startswith("divide_") for name in names[index + 1:])
+                with m.If(valid):
+                    for key, bounded in _theorem_1_bounds(cfg, theta, k_theta,
+                                                          divides_ahead).items():
+                        if key in fields:
+                            m.d.comb += Assert(bounded(fields[key]),
+                                               f"theorem 1: in flight: {key} bounded")
+
+
+def _within(value, limit):
+    return (value <= limit) & (-value <= limit)
+
+
+def _theorem_1_bounds(cfg, theta, k_theta, divides_ahead):
+    """What Theorem 1 implies for each field a pipeline register may hold."""
+    one = 1 << cfg.decay_shift
+    return {
+        "drive": lambda f: _within(f, k_theta),                   # |i + b| ≤ (2^q − 1)θ
+        "product": lambda f: _within(f, (theta - 1) * one),       # |v·d| ≤ (θ − 1)·2^F
+        "v": lambda f: _within(f, theta - 1),
+        "u": lambda f: _within(f, k_theta + theta - 1),           # |u| ≤ 2^q·θ − 1
+        # With j divide steps still ahead, what is left is below θ·2^j.
+        "magnitude": lambda f: f < (theta << divides_ahead),
+        "fire_enable": lambda f: f,                               # a signed core fires
+        "membrane": lambda f: _within(f, theta - 1),
+    }

@@ -64,8 +64,11 @@ def latency(cfg):
     return 2 + len(stages(cfg))
 
 
-def stages(cfg):
+def stages(cfg, *, strict_divide=False):
     """The list of ``(name, function)`` pipeline stages for ``cfg``.
+
+    ``strict_divide`` is a deliberate bug, for showing that the verification
+    catches it: every divide step then compares |u| > θ·2^j instead of ≥.
 
     A constant decay of 0 or 2^F needs no multiplier, so a core that is not
     programmable leaves the two leak stages out then.  The first stage
@@ -85,7 +88,8 @@ def stages(cfg):
     result.append(("integrate", lambda e, p: _integrate(e, forget_all)))
     result.append(("magnitude", lambda e, p: _magnitude(cfg, e)))
     for bit in reversed(range(cfg.spike_bits if cfg.reset == "mod" else 1)):
-        result.append((f"divide_{bit}", lambda e, p, bit=bit: _divide_step(e, p, bit)))
+        result.append((f"divide_{bit}",
+                       lambda e, p, bit=bit: _divide_step(e, p, bit, strict_divide)))
     result.append(("saturate", lambda e, p: _saturate(cfg, e)))
     result.append(("apply_sign", lambda e, p: _apply_sign(cfg, e)))
     return result
@@ -129,9 +133,9 @@ def _magnitude(cfg, entry):
     }
 
 
-def _divide_step(entry, params, bit):
+def _divide_step(entry, params, bit, strict=False):
     difference = entry["magnitude"] + (params.negative_threshold << bit)
-    take = entry["fire_enable"] & (difference >= 0)
+    take = entry["fire_enable"] & ((difference > 0) if strict else (difference >= 0))
     k = entry["k"] | (take << bit)
     return {
         **_keep(entry, "negative", "fire_enable"),

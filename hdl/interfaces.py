@@ -1,21 +1,17 @@
 """Payload layouts and stream signatures of the LIF core (SPEC §3)."""
 
-import enum
-
 from amaranth.hdl import Mux, signed, unsigned
 from amaranth.lib import data, stream
 from amaranth.utils import ceil_log2
 
+from lifq.spec import Register
+
 __all__ = ["ParameterAddress", "neuron_index_shape", "round_robin_next", "update_layout",
-           "parameter_write_layout", "current_signature", "update_signature",
-           "parameter_signature"]
+           "parameter_write_layout", "parameter_values_layout", "current_signature",
+           "update_signature", "parameter_signature"]
 
-
-class ParameterAddress(enum.IntEnum):
-    """Registers behind the parameter port of a programmable core."""
-    THRESHOLD = 0
-    DECAY = 1
-    BIAS = 2
+#: Registers behind the parameter port: the addresses of :class:`lifq.spec.Register`.
+ParameterAddress = Register
 
 
 def neuron_index_shape(cfg):
@@ -42,6 +38,15 @@ def parameter_write_layout():
     return data.StructLayout({
         "address": unsigned(2),
         "value": signed(32),
+    })
+
+
+def parameter_values_layout(cfg):
+    """The run-time parameters as the core holds them: θ, d and b."""
+    return data.StructLayout({
+        "threshold": unsigned(cfg.width - 1),
+        "decay": unsigned(cfg.decay_shift + 1),
+        "bias": signed(cfg.input_width),
     })
 
 

@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-from golden import InputError
+from lifq.spec import InputError
 
 __all__ = ["main", "build_parser"]
 

@@ -12,7 +12,7 @@ import random
 import numpy as np
 from amaranth.sim import Simulator
 
-from hdl import LIFCore, ParameterAddress
+from lifq.hdl import LIFCore, ParameterAddress
 
 __all__ = ["AmaranthRun", "run_amaranth"]
 
@@ -47,9 +47,9 @@ def run_amaranth(cfg, currents, *, seed=0, input_gaps=0.0, output_stalls=0.0,
 
     Parameters
     ----------
-    cfg : golden.LIFConfig
+    cfg : lifq.spec.LIFConfig
     currents : ndarray of int, shape (T, N)
-        Already validated (:func:`golden.validate_currents`).
+        Already validated (:func:`lifq.golden.validate_currents`).
     seed : int
         Seed of the random gaps and stalls.
     input_gaps, output_stalls : float

@@ -4,7 +4,7 @@ Two helpers shared by the CLI, the RTL runners and the tests:
 
 * :func:`expected_outputs` — what the core must produce for a stimulus,
   including parameter writes between timesteps.  It only strings
-  :func:`golden.simulate` calls together (one per segment between writes,
+  :func:`lifq.golden.simulate` calls together (one per segment between writes,
   each continuing from the membranes of the last); it never re-implements
   the neuron.
 * :func:`first_mismatch` — the first (timestep, neuron) at which two
@@ -15,7 +15,9 @@ Importing this module is cheap: numpy and the golden model only.
 
 import numpy as np
 
-from golden import InputError, simulate
+from lifq.spec import InputError
+
+from lifq.golden import simulate
 
 __all__ = ["MISSING", "PARAMETER_NAMES", "expected_outputs", "first_mismatch",
            "describe_mismatch", "normalize_parameter_writes"]
@@ -84,7 +86,7 @@ def normalize_parameter_writes(writes, steps=None):
 def apply_parameter_write(cfg, address, value):
     """The config after the core takes a write: out-of-range values and unknown
     addresses leave it unchanged, exactly as the core ignores them (the ranges
-    are those :class:`golden.LIFConfig` validates)."""
+    are those :class:`lifq.spec.LIFConfig` validates)."""
     name = PARAMETER_NAMES.get(address)
     if name is None:
         return cfg

@@ -1,6 +1,6 @@
 """Reading config, stimulus and result files (SPEC §4).
 
-Every problem with a file becomes an :class:`golden.InputError` whose one-line
+Every problem with a file becomes an :class:`lifq.spec.InputError` whose one-line
 message names the file and what is wrong with it.
 """
 
@@ -13,7 +13,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from golden import InputError, LIFConfig, validate_currents
+from lifq.spec import InputError, LIFConfig
+
+from lifq.golden import validate_currents
 
 __all__ = ["load_config", "load_stimulus", "load_result", "dump_result", "write_result",
            "Stimulus"]

@@ -26,11 +26,11 @@ def plot_traces(path, cfg, currents, rtl, golden, neurons=None, *, max_steps=400
     ----------
     path : str or path
         PNG (or any format matplotlib knows by the extension) to write.
-    cfg : golden.LIFConfig
+    cfg : lifq.spec.LIFConfig
     currents : array_like of int, shape (T, N)
         Drawn faintly behind the membranes.
     rtl, golden : pair of arrays ``(spikes, v)``, shape (T, N)
-        E.g. a :class:`sim.runner.RtlRun` and :func:`golden.simulate`'s return.
+        E.g. a :class:`sim.runner.RtlRun` and :func:`lifq.golden.simulate`'s return.
     neurons : iterable of int, optional
         Which neurons; default the neuron of the first mismatch (if any) and
         the first neurons, four in all at most.

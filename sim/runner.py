@@ -2,7 +2,7 @@
 
 :func:`run_rtl` is the one entry point for one core and one stimulus::
 
-    from sim.runner import run_rtl
+    from lifq.sim.runner import run_rtl
     spikes, v = run_rtl(cfg, currents, simulator="verilator")
 
 It generates the Verilog of ``cfg`` (:func:`hdl.generate`), builds it with
@@ -10,7 +10,7 @@ It generates the Verilog of ``cfg`` (:func:`hdl.generate`), builds it with
 (so a configuration is compiled once and reused), and runs the cocotb test of
 ``cocotb_tests/`` on it: a current driver with random input gaps, an update
 monitor with random back-pressure, a parameter-port driver and a scoreboard
-that compares every output transfer with :func:`golden.simulate`.
+that compares every output transfer with :func:`lifq.golden.simulate`.
 
 :func:`run_jobs` runs several cores at once: it builds one *bundle*, a
 top-level module holding one core per job with prefixed ports, and drives all
@@ -18,7 +18,7 @@ of them in one simulation.  The tests use it to cover many configurations with
 one (slow) Verilator build.
 
 Builds live under ``build_dir`` (default: ``$LIFQ_BUILD_DIR``, else
-``build/rtl`` in the repository), one folder per simulator and hash.  The
+``build/rtl`` in the current directory), one folder per simulator and hash.  The
 simulator's output goes to log files there, never to standard output.
 
 Importing this module is cheap: Amaranth and cocotb are imported on first use.
@@ -39,7 +39,9 @@ import tempfile
 
 import numpy as np
 
-from golden import LIFConfig, validate_currents
+from lifq.spec import LIFConfig
+
+from lifq.golden import validate_currents
 
 from .check import MISSING, expected_outputs, first_mismatch, normalize_parameter_writes
 
@@ -47,9 +49,7 @@ __all__ = ["SIMULATORS", "RtlRun", "RtlJob", "Mutation", "run_rtl", "run_jobs",
            "default_build_dir"]
 
 SIMULATORS = ("icarus", "verilator")
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-TESTS = ROOT / "cocotb_tests"
-TEST_MODULE = "test_lif_core"
+TEST_MODULE = "lifq.cocotb_tests.test_lif_core"
 TOPLEVEL = "lif_core"
 BUNDLE_TOPLEVEL = "lif_bundle"
 CLOCK_PERIOD_NS = 10
@@ -59,7 +59,7 @@ CLOCK_PERIOD_NS = 10
 class RtlRun:
     """What the RTL produced for one stimulus, next to what it should have.
 
-    Unpacks as ``spikes, v = run`` like :func:`golden.simulate`'s return.
+    Unpacks as ``spikes, v = run`` like :func:`lifq.golden.simulate`'s return.
 
     Attributes
     ----------
@@ -172,9 +172,9 @@ def run_rtl(cfg, currents, simulator="icarus", *, seed=None, input_gaps=0.1, out
 
     Parameters
     ----------
-    cfg : golden.LIFConfig
+    cfg : lifq.spec.LIFConfig
     currents : array_like of int, shape (T, N)
-        Checked with :func:`golden.validate_currents` (raises ``InputError``).
+        Checked with :func:`lifq.golden.validate_currents` (raises ``InputError``).
     simulator : ``"icarus"`` or ``"verilator"``
     seed : int, optional
         Seed of the random input gaps and output stalls; default ``$LIFQ_SEED``,
@@ -205,7 +205,7 @@ def run_rtl(cfg, currents, simulator="icarus", *, seed=None, input_gaps=0.1, out
 
     Raises
     ------
-    golden.InputError
+    lifq.spec.InputError
         Invalid currents; a missing simulator (:class:`sim.tools.ToolMissing`).
     ValueError
         Bad simulator name, probabilities or parameter writes.
@@ -234,8 +234,8 @@ def run_jobs(jobs, simulator="icarus", *, build_dir=None, keep=False):
 # Building
 
 def default_build_dir():
-    """``$LIFQ_BUILD_DIR`` or ``build/rtl`` in the repository."""
-    return pathlib.Path(os.environ.get("LIFQ_BUILD_DIR") or ROOT / "build" / "rtl")
+    """``$LIFQ_BUILD_DIR``, else ``build/rtl`` in the current directory."""
+    return pathlib.Path(os.environ.get("LIFQ_BUILD_DIR") or pathlib.Path("build") / "rtl")
 
 
 def _version(package):
@@ -248,7 +248,12 @@ def _version(package):
 def _source_digest():
     """Hash of everything that shapes the generated Verilog and the testbench build."""
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "hdl").glob("*.py")) + [ROOT / "golden" / "config.py"]:
+    import lifq.hdl
+    import lifq.spec
+
+    sources = [path for package in (lifq.hdl, lifq.spec)
+               for path in sorted(pathlib.Path(package.__file__).parent.glob("*.py"))]
+    for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for package in ("amaranth", "cocotb", "verilator"):
         digest.update(f"{package}={_version(package)}\0".encode())
@@ -290,7 +295,7 @@ def _declare(direction, width, name):
 
 def _mutant_wrapper(cfg, inner_verilog, inner, top, mutation):
     """A module ``top`` with the core's ports that breaks one output transfer."""
-    from hdl.interfaces import update_layout
+    from lifq.hdl.interfaces import update_layout
 
     ports = _ports(inner_verilog, inner)
     field = update_layout(cfg)[mutation.field]
@@ -338,7 +343,7 @@ def _mutant_wrapper(cfg, inner_verilog, inner, top, mutation):
 
 def _core_verilog(cfg, name, mutation):
     """Verilog of one core as module ``name`` (wrapped when mutated)."""
-    from hdl import generate
+    from lifq.hdl import generate
 
     if mutation is None:
         return generate(cfg, "verilog", name=name)
@@ -519,7 +524,7 @@ def _prune(parent):
 
 def _check_job(job):
     if not isinstance(job.cfg, LIFConfig):
-        raise TypeError(f"cfg must be a golden.LIFConfig, not {type(job.cfg).__name__}")
+        raise TypeError(f"cfg must be a lifq.spec.LIFConfig, not {type(job.cfg).__name__}")
     job.currents = validate_currents(job.cfg, job.currents)
     for name in ("input_gaps", "output_stalls"):
         value = float(getattr(job, name))
@@ -586,7 +591,7 @@ def _run(simulator, jobs, *, bundle, waves, build_dir, keep):
             test_args = ["--trace-file", str(waves_path)]
     runner = _runner(simulator, waves_format)
     try:
-        with _tool_environment(simulator, extra_sys_path=(TESTS, ROOT)):
+        with _tool_environment(simulator):
             runner.test(test_module=TEST_MODULE, hdl_toplevel=toplevel,
                         hdl_toplevel_lang="verilog", build_dir=sim_build, test_dir=run_dir,
                         plusargs=plusargs, test_args=test_args,

@@ -21,18 +21,19 @@ import pytest
 from amaranth.hdl import Module, UnusedElaboratable
 from amaranth.sim import Simulator
 
-from boards import protocol
-from boards.build import (REPORT_KEYS, BuildError, TimingError, check_timing, format_report,
+from lifq.boards import protocol
+from lifq.boards.build import (REPORT_KEYS, BuildError, TimingError, check_timing, format_report,
                           uart_divisor)
-from boards.host import Board, BoardError, check_compatible, run_stimulus
-from boards.pll import ecp5_pll, ice40_pll, plan_clock
-from boards.platforms import BOARDS, board_spec
-from boards.protocol import Command, Status
-from boards.simulation import SimulatedTransport
-from boards.uart import UARTReceiver, UARTTransmitter
-from golden import InputError, LIFConfig, simulate
+from lifq.boards.host import Board, BoardError, check_compatible, run_stimulus
+from lifq.boards.pll import ecp5_pll, ice40_pll, plan_clock
+from lifq.boards.platforms import BOARDS, board_spec
+from lifq.boards.protocol import Command, Status
+from lifq.boards.simulation import SimulatedTransport
+from lifq.boards.uart import UARTReceiver, UARTTransmitter
+from lifq.spec import InputError, LIFConfig
+from lifq.golden import simulate
 from lifq.cli import main
-from sim.files import load_stimulus
+from lifq.sim.files import load_stimulus
 
 VECTORS = pathlib.Path(os.environ.get(
     "LIFQ_VECTORS", pathlib.Path(__file__).resolve().parents[2] / "shared" / "vectors"))
@@ -192,7 +193,7 @@ def test_cli_bad_build_input_is_one_line(capsys):
 
 
 def test_program_without_a_programmer_fails_before_building(capsys, monkeypatch, tmp_path):
-    from boards.build import build_bitstream
+    from lifq.boards.build import build_bitstream
     monkeypatch.setenv("ICEPROG", str(tmp_path / "no-iceprog"))
     with pytest.raises(BuildError, match="iceprog is not installed"):
         build_bitstream("icebreaker", build_dir=tmp_path / "build", program=True)

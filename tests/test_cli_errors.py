@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from golden import InputError, LIFConfig
+from lifq.spec import InputError, LIFConfig
 
 GOOD_CONFIG = {"neurons": 2, "threshold": 100}
 GOOD_CURRENTS = [[150, -30], [150, 0]]
@@ -35,9 +35,9 @@ CASES = [
     ("threshold not an integer", stim(config={"neurons": 2, "threshold": 1.5}), [],
      ["threshold = 1.5", "integer"]),
     ("threshold a string", stim(config={"neurons": 2, "threshold": "64"}), [],
-     ["threshold = '64'", "integer"]),
+     ['threshold = "64"', "integer"]),
     ("unknown reset", stim(config={"neurons": 2, "reset": "soft"}), [],
-     ["reset = 'soft'", '"mod"']),
+     ['reset = "soft"', '"mod"']),
     ("width too small", stim(config={"neurons": 2, "width": 3, "threshold": 1}), [],
      ["width = 3", "4 … 32"]),
     ("width too large", stim(config={"neurons": 2, "width": 33}), [], ["width = 33", "4 … 32"]),
@@ -54,7 +54,7 @@ CASES = [
     ("spike_bits too large", stim(config={"neurons": 2, "spike_bits": 9}), [],
      ["spike_bits = 9", "1 … 8"]),
     ("signed not a bool", stim(config={"neurons": 2, "signed": "yes"}), [],
-     ["signed = 'yes'", "true or false"]),
+     ['signed = "yes"', "true or false"]),
     ("ragged currents", stim(currents=[[1, 2], [3]]), [], ["rows of equal length"]),
     ("wrong neuron count", stim(currents=[[1, 2, 3]]), [], ["3 column", "neurons = 2"]),
     ("one-dimensional currents", stim(currents=[1, 2]), [], ["T×N matrix", "1 dimension"]),
@@ -65,7 +65,7 @@ CASES = [
                                        currents=[[0, 0], [-9, 0]]), [],
      ["currents[1][0] = -9", "-8 … 7"]),
     ("current a float", stim(currents=[[1, 2.5]]), [], ["currents[0][1] = 2.5", "integer"]),
-    ("current a bool", stim(currents=[[True, 2]]), [], ["currents[0][0] = True", "integer"]),
+    ("current a bool", stim(currents=[[True, 2]]), [], ["currents[0][0] = true", "integer"]),
     ("current beyond 64 bits", stim(currents=[[2 ** 70, 0]]), [], ["currents[0][0]", "outside"]),
     ("unknown option", stim(), ["--frobnicate"], ["unrecognized arguments", "--frobnicate"]),
 ]

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-import sim.amaranth_sim
+from lifq.sim import amaranth_sim
 from lifq.cli import main
 
 
@@ -40,7 +40,7 @@ def test_waves_and_plot(vector, tmp_path):
 
 def test_mismatch_is_reported_with_timestep_and_neuron(vector, monkeypatch, capsys):
     """A core whose membrane LSB flips at timestep 1, neuron 0 exits 1 naming both."""
-    real_run = sim.amaranth_sim.run_amaranth
+    real_run = amaranth_sim.run_amaranth
 
     def broken_run(*args, **kwargs):
         run = real_run(*args, **kwargs)
@@ -48,7 +48,7 @@ def test_mismatch_is_reported_with_timestep_and_neuron(vector, monkeypatch, caps
             run.v[1, 0] ^= 1
         return run
 
-    monkeypatch.setattr(sim.amaranth_sim, "run_amaranth", broken_run)
+    monkeypatch.setattr(amaranth_sim, "run_amaranth", broken_run)
     status = main(["simulate", str(vector.stim_path), "--simulator", "amaranth", "--seed", "3"])
     stderr = capsys.readouterr().err
     if len(vector.expect["v"]) > 1:

@@ -27,13 +27,15 @@ import time
 import numpy as np
 import pytest
 
-from golden import InputError, LIFConfig, simulate
-from hdl import ParameterAddress
-from hdl.datapath import full_rate_neurons, latency
-from sim.check import (MISSING, PARAMETER_NAMES, describe_mismatch, expected_outputs,
+from lifq.spec import InputError, LIFConfig
+
+from lifq.golden import simulate
+from lifq.hdl import ParameterAddress
+from lifq.hdl.datapath import full_rate_neurons, latency
+from lifq.sim.check import (MISSING, PARAMETER_NAMES, describe_mismatch, expected_outputs,
                        first_mismatch, normalize_parameter_writes)
-from sim.runner import SIMULATORS, Mutation, RtlJob, run_jobs, run_rtl
-from sim.stimuli import corner_configs, random_currents
+from lifq.sim.runner import SIMULATORS, Mutation, RtlJob, run_jobs, run_rtl
+from lifq.sim.stimuli import corner_configs, random_currents
 
 BASE_SEED = int(os.environ.get("LIFQ_SEED", "1"))
 
@@ -310,7 +312,7 @@ def test_waves_and_unpacking(simulator, suffix, tmp_path):
 
 
 def test_plot_traces(tmp_path):
-    from sim.plot import plot_traces
+    from lifq.sim.plot import plot_traces
     cfg = LIFConfig(neurons=5, threshold=100, decay=3900)
     currents = random_currents(cfg, 300, np.random.default_rng(BASE_SEED))
     golden = simulate(cfg, currents)
@@ -382,7 +384,7 @@ def test_run_rtl_checks_arguments_before_building():
 
 
 def test_runner_import_is_cheap():
-    code = ("import sys; import sim.runner, sim.check; "
+    code = ("import sys; import lifq.sim.runner, lifq.sim.check; "
             "heavy = [m for m in ('amaranth', 'cocotb', 'cocotb_tools', 'matplotlib') "
             "if m in sys.modules]; assert not heavy, heavy")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -423,15 +425,15 @@ def test_cli_simulate_verilator_with_waves(tmp_path):
 
 def test_cli_simulate_reports_broken_rtl(tmp_path, monkeypatch, capsys):
     """A real RTL bug (a flipped membrane bit) through the CLI: exit 1 with where."""
-    import sim.runner
     from lifq.cli import main
+    from lifq.sim import runner
 
     cfg, currents = MUTANT_CFG, _mutant_currents()
     stim = tmp_path / "stim.json"
     stim.write_text(json.dumps({"config": cfg.to_dict(), "currents": currents.tolist()}))
     mutation = MUTATIONS["membrane"]
-    real_run_rtl = sim.runner.run_rtl
-    monkeypatch.setattr(sim.runner, "run_rtl",
+    real_run_rtl = runner.run_rtl
+    monkeypatch.setattr(runner, "run_rtl",
                         lambda *a, **k: real_run_rtl(*a, mutation=mutation, **k))
     status = main(["simulate", str(stim), "--simulator", "icarus", "-o",
                    str(tmp_path / "result.json")])

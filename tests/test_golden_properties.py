@@ -7,9 +7,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import golden
-import golden.model
-from golden import LIFConfig, alexiewicz, leak, lif_real, simulate
+from lifq import golden
+from lifq.golden import model as golden_model
+from lifq.spec import LIFConfig
+from lifq.golden import alexiewicz, leak, lif_real, simulate
 
 settings.register_profile("lifq", max_examples=200, deadline=None)
 settings.load_profile("lifq")
@@ -238,7 +239,7 @@ def test_simulate_is_exact_across_blocks_of_timesteps(case, block_elements):
     from unittest import mock
 
     cfg, currents, v0 = case
-    with mock.patch.object(golden.model, "_BLOCK_ELEMENTS", block_elements):
+    with mock.patch.object(golden_model, "_BLOCK_ELEMENTS", block_elements):
         fast = simulate(cfg, currents, v0)
     reference = _stepped(cfg, currents, v0)
     assert np.array_equal(fast[0], reference[0]) and np.array_equal(fast[1], reference[1])
@@ -265,10 +266,10 @@ def test_theorem_1_fast_path_equals_general_path(case):
     from unittest import mock
 
     cfg, currents = case
-    assert golden.model._theorem_1_holds(cfg, int(currents.min()), int(currents.max()),
+    assert golden_model._theorem_1_holds(cfg, int(currents.min()), int(currents.max()),
                                          np.zeros(cfg.neurons))
     fast = simulate(cfg, currents)
-    with mock.patch.object(golden.model, "_theorem_1_holds", lambda *arguments: False):
+    with mock.patch.object(golden_model, "_theorem_1_holds", lambda *arguments: False):
         general = simulate(cfg, currents)
     assert np.array_equal(fast[0], general[0]) and np.array_equal(fast[1], general[1])
 

@@ -4,7 +4,9 @@ import json
 import subprocess
 import sys
 
-from golden import LIFConfig, simulate
+from lifq.spec import LIFConfig
+
+from lifq.golden import simulate
 
 
 def test_simulate_reproduces_vector(vector):

@@ -21,7 +21,7 @@ import dataclasses
 import math
 import numbers
 
-from golden.config import InputError
+from lifq.spec import InputError
 
 __all__ = ["Limit", "check_parameters"]
 

@@ -1,8 +1,8 @@
 """The bit-exact integer neuron against the real-valued one (SPEC §5.3).
 
 Both models see the same integer input trains (one current per time step,
-uniform in [−Aθ, Aθ]): the integer core of SPEC §1 (:func:`golden.simulate`,
-or the RTL itself) and the real-valued LIF of SPEC §2 (:func:`golden.lif_real`
+uniform in [−Aθ, Aθ]): the integer core of SPEC §1 (:func:`lifq.golden.simulate`,
+or the RTL itself) and the real-valued LIF of SPEC §2 (:func:`lifq.golden.lif_real`
 at unit spike gaps).  Three sweeps show what the hardware changes:
 
 * **leak** — d = round(2^F·e^(−α)) and the truncating leak.  The hardware is
@@ -25,7 +25,9 @@ import math
 
 import numpy as np
 
-from golden import InputError, LIFConfig, alexiewicz, decay_from_alpha, lif_real, simulate
+from lifq.spec import InputError, LIFConfig
+
+from lifq.golden import alexiewicz, decay_from_alpha, lif_real, simulate
 
 from . import Limit, check_parameters
 
@@ -47,7 +49,6 @@ LIMITS = {
 }
 
 SWEEPS = ("leak", "spike_bits", "width")
-ENGINES = ("golden", "verilator")
 
 # Settings a sweep does not vary: 32-bit membranes (no clamp) outside the width
 # sweep, the default leak precision outside the leak sweep, the SPEC's q.
@@ -104,12 +105,13 @@ def check(values, spell=str):
         if width < narrowest:
             raise InputError(f"{spell('widths')} = {width} cannot hold {spell('theta')} = "
                              f"{theta}: allowed {narrowest} … 32")
-    for name, allowed in (("sweeps", SWEEPS), ("engine", ENGINES)):
-        chosen = values.get(name, ())
-        for item in [chosen] if isinstance(chosen, str) else chosen:
-            if item not in allowed:
-                raise InputError(f"{spell(name)} = {item!r} is unknown: allowed "
-                                 + ", ".join(allowed))
+    chosen = values.get("sweeps", ())
+    for item in [chosen] if isinstance(chosen, str) else chosen:
+        if item not in SWEEPS:
+            raise InputError(f"{spell('sweeps')} = {item!r} is unknown: allowed "
+                             + ", ".join(SWEEPS))
+    if "engine" in values:
+        integer_model(values["engine"])
 
 
 def exact_leak_bound(theta, alpha, decay, decay_shift):
@@ -141,19 +143,22 @@ def exact_leak_bound(theta, alpha, decay, decay_shift):
 
 
 def integer_model(engine):
-    """The integer simulator of an engine: ``model(cfg, currents) -> (spikes, v)``."""
+    """The integer simulator of an engine: ``model(cfg, currents) -> (spikes, v)``.
+
+    ``engine`` is ``"golden"`` or an engine object of a higher layer (e.g.
+    :class:`lifq.sim.engines.RtlEngine`): callable like :func:`simulate`,
+    with a ``name``.
+    """
     if engine == "golden":
         return simulate
-    if engine == "verilator":
-        try:
-            from sim.runner import run_rtl
-        except ModuleNotFoundError as error:
-            if error.name not in ("sim", "sim.runner"):
-                raise
-            raise InputError("engine = 'verilator' needs the RTL runner sim.runner, "
-                             "which is not installed: use engine golden") from None
-        return lambda cfg, currents: run_rtl(cfg, currents, simulator="verilator")
-    raise InputError(f"engine = {engine!r} is unknown: allowed " + ", ".join(ENGINES))
+    if callable(engine) and isinstance(getattr(engine, "name", None), str):
+        return engine
+    raise InputError(f"engine = {engine!r} is unknown: allowed \"golden\" or an engine "
+                     "object such as lifq.sim.engines.RtlEngine")
+
+
+def engine_name(engine):
+    return engine if isinstance(engine, str) else getattr(engine, "name", repr(engine))
 
 
 class _Comparison:
@@ -260,9 +265,9 @@ def hardware_vs_real(runs=100, steps=200, theta=64, alphas=(1.0, 0.1), amplitude
         outgrows the narrow widths, small enough (≤ 2^q − 1) for reset-to-mod.
     sweeps : sequence of str
         Which of ``"leak"``, ``"spike_bits"``, ``"width"`` to run.
-    engine : str
-        ``"golden"`` (:func:`golden.simulate`) or ``"verilator"`` (the RTL,
-        through ``sim.runner.run_rtl``).
+    engine : str or engine object
+        ``"golden"`` (:func:`lifq.golden.simulate`) or an engine of a higher
+        layer such as :class:`lifq.sim.engines.RtlEngine` (the RTL).
     seed : int
     progress : callable, optional
         Called as ``progress(done, total)`` after each configuration.
@@ -323,6 +328,6 @@ def hardware_vs_real(runs=100, steps=200, theta=64, alphas=(1.0, 0.1), amplitude
         if progress is not None:
             progress(done, len(plan))
     settings = {"theta": theta, "runs": runs, "steps": steps, "amplitude": amplitude,
-                "width_amplitude": width_amplitude, "slow_alpha": slow_alpha, "engine": engine,
-                "seed": seed}
+                "width_amplitude": width_amplitude, "slow_alpha": slow_alpha,
+                "engine": engine_name(engine), "seed": seed}
     return HardwareSweeps(rows["leak"], rows["spike_bits"], rows["width"], settings)

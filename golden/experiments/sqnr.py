@@ -11,11 +11,11 @@ The same sweep runs with reset-to-zero, which throws away the overshoot and
 is no longer uniform, and with reset-to-mod, which emits up to 2^q − 1
 spikes per step and so quantizes with (2^q − 1)·T levels.
 
-The neuron is :func:`golden.simulate`, one neuron per input sample, in fixed
+The neuron is :func:`lifq.golden.simulate`, one neuron per input sample, in fixed
 point: θ is mapped to ``resolution`` LSBs (2^20 unless the inputs need more
 headroom), so the integer neuron matches the real-valued one up to input
 rounding of θ/2^21, far below the quantization step θ/T.  The integer model,
-unlike :func:`golden.lif_real`, caps the count per step at 2^q − 1; without
+unlike :func:`lifq.golden.lif_real`, caps the count per step at 2^q − 1; without
 that cap reset-to-mod would have no optimal θ (a smaller θ would always be
 better).
 """
@@ -25,7 +25,9 @@ import math
 
 import numpy as np
 
-from golden import RESETS, InputError, LIFConfig, simulate, sqnr
+from lifq.spec import RESETS, InputError, LIFConfig
+
+from lifq.golden import simulate, sqnr
 
 from . import Limit, check_parameters
 

@@ -2,7 +2,7 @@
 
 The experiment of Moser & Lunglmayr (2023), Figs. 4–5: input trains η of n
 spikes, gaps between spike times uniform in [0, max_gap] and amplitudes
-uniform in [−Aθ, Aθ], go through :func:`golden.lif_real` with each reset;
+uniform in [−Aθ, Aθ], go through :func:`lifq.golden.lif_real` with each reset;
 the quantization error of one run is the leaky Alexiewicz norm
 ‖LIF(η) − η‖_{A,α}.  Theorem 1 of the paper says reset-to-mod keeps it
 below θ for every train; the other resets give no such promise.
@@ -16,7 +16,9 @@ import math
 
 import numpy as np
 
-from golden import RESETS, alexiewicz, lif_real
+from lifq.spec import RESETS
+
+from lifq.golden import alexiewicz, lif_real
 
 from . import Limit, check_parameters
 

@@ -3,12 +3,12 @@
 import json
 import sys
 
-from golden import InputError
-from sim.files import load_config
+from lifq.spec import InputError
+from lifq.sim.files import load_config
 
-from boards.build import BuildError, TimingError, build_bitstream, format_report
-from boards.host import DEFAULT_BAUD
-from boards.platforms import BOARDS, board_spec
+from lifq.boards.build import BuildError, TimingError, build_bitstream, format_report
+from lifq.boards.host import DEFAULT_BAUD
+from lifq.boards.platforms import BOARDS, board_spec
 
 
 def register(subparsers):

@@ -13,7 +13,9 @@ import time
 
 import numpy as np
 
-from golden import RESETS, InputError, LIFConfig, alexiewicz, simulate, sqnr
+from lifq.spec import RESETS, InputError, LIFConfig
+
+from lifq.golden import alexiewicz, simulate, sqnr
 
 
 def register(subparsers):
@@ -76,8 +78,8 @@ def golden_stage(steps):
 
 
 def verilog_stage(cfg, build_dir):
-    from hdl import generate
-    from hdl.datapath import full_rate_neurons, latency
+    from lifq.hdl import generate
+    from lifq.hdl.datapath import full_rate_neurons, latency
     path = build_dir / "lif_core.v"
     path.write_text(generate(cfg, "verilog"))
     print(f"\nVerilog: {path} ({len(path.read_text().splitlines())} lines), latency "
@@ -86,7 +88,7 @@ def verilog_stage(cfg, build_dir):
 
 
 def simulation_stage(cfg, currents, simulator):
-    from sim.runner import run_rtl
+    from lifq.sim.runner import run_rtl
     result = run_rtl(cfg, currents, simulator, seed=1)
     spikes, v = simulate(cfg, currents)
     equal = np.array_equal(result.spikes, spikes) and np.array_equal(result.v, v)
@@ -96,7 +98,7 @@ def simulation_stage(cfg, currents, simulator):
 
 
 def bitstream_stage(cfg, build_dir):
-    from boards.build import build_bitstream, format_report
+    from lifq.boards.build import build_bitstream, format_report
     print("\nBitstream for the iCEBreaker (iCE40UP5K) with the YoWASP tools …", flush=True)
     report = build_bitstream("icebreaker", cfg, build_dir=build_dir / "icebreaker")
     print(format_report(report))

@@ -2,7 +2,7 @@
 
 Each experiment prints a table (or, with ``--json``, one JSON object) and
 optionally writes a PNG (``--plot FILE.png`` or ``--plot-dir DIR``).  The
-numerics live in :mod:`golden.experiments`; this module only parses options,
+numerics live in :mod:`lifq.golden.experiments`; this module only parses options,
 checks them, shows progress and formats the output.
 """
 
@@ -14,9 +14,9 @@ import time
 
 import numpy as np
 
-from golden import InputError
-from golden.experiments import check_parameters
-from golden.experiments import hardware, sqnr, trains
+from lifq.spec import InputError
+from lifq.golden.experiments import check_parameters
+from lifq.golden.experiments import hardware, sqnr, trains
 
 PLOT_NAMES = {"trains": "error_trains.png", "sqnr": "error_sqnr.png",
               "hardware": "error_hardware.png"}
@@ -186,7 +186,7 @@ def _register_hardware(experiments):
                 help="A of the width sweep (default 4)")
     options.add("--sweep", dest="sweeps", choices=["leak", "spike-bits", "width", "all"],
                 default="all", help="which sweep to run (default all)")
-    options.add("--engine", choices=hardware.ENGINES, default="golden",
+    options.add("--engine", choices=("golden", "verilator"), default="golden",
                 help="integer model: the golden model or the RTL on Verilator "
                      "(default golden)")
     _common_options(options, "hardware")
@@ -222,12 +222,20 @@ def _run_hardware(args):
                   spike_bits=args.spike_bits, spike_amplitudes=args.spike_amplitudes,
                   widths=args.widths or hardware.default_widths(args.theta),
                   width_amplitude=args.width_amplitude, sweeps=sweeps,
-                  engine=args.engine, seed=args.seed)
+                  engine=_engine(args.engine), seed=args.seed)
     hardware.check(values, args.options.spell)
     plot = _plot_path(args, "hardware")
     with ProgressBar(f"lifq error hardware ({args.engine})") as progress:
         result = hardware.hardware_vs_real(**values, progress=progress)
     _report(args, result, plot, _print_hardware, "plot_hardware")
+
+
+def _engine(name):
+    """The integer model behind ``--engine``: the golden model or the RTL."""
+    if name == "golden":
+        return name
+    from lifq.sim.engines import RtlEngine
+    return RtlEngine(name)
 
 
 def _plot_path(args, name):
@@ -257,7 +265,7 @@ def _plot_path(args, name):
 
 def _report(args, result, plot, print_table, plot_function):
     if plot is not None:
-        from golden.experiments import plots
+        from lifq.golden.experiments import plots
         try:
             getattr(plots, plot_function)(result, plot)
         except OSError as error:

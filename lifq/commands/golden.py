@@ -1,7 +1,7 @@
 """``lifq golden STIM [-o RESULT]``: the golden-model result of a stimulus."""
 
-from golden import simulate
-from sim.files import load_stimulus, write_result
+from lifq.golden import simulate
+from lifq.sim.files import load_stimulus, write_result
 
 
 def register(subparsers):

@@ -4,10 +4,12 @@ import sys
 
 import numpy as np
 
-from golden import InputError, simulate
-from sim.files import load_stimulus, write_result
+from lifq.spec import InputError
 
-from boards.host import DEFAULT_BAUD, Board, LinkError, SerialTransport, run_stimulus
+from lifq.golden import simulate
+from lifq.sim.files import load_stimulus, write_result
+
+from lifq.boards.host import DEFAULT_BAUD, Board, LinkError, SerialTransport, run_stimulus
 
 
 def register(subparsers):

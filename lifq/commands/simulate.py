@@ -4,9 +4,11 @@ import pathlib
 import random
 import sys
 
-from golden import InputError, simulate
-from sim.check import describe_mismatch, first_mismatch
-from sim.files import load_stimulus, write_result
+from lifq.spec import InputError
+
+from lifq.golden import simulate
+from lifq.sim.check import describe_mismatch, first_mismatch
+from lifq.sim.files import load_stimulus, write_result
 
 SIMULATORS = ("icarus", "verilator", "amaranth")
 
@@ -56,17 +58,17 @@ def run(args):
                          "use a .vcd file name")
     expected = simulate(cfg, currents)
     if args.simulator == "amaranth":
-        from sim.amaranth_sim import run_amaranth
+        from lifq.sim.amaranth_sim import run_amaranth
         result = run_amaranth(cfg, currents, seed=seed, input_gaps=input_gaps,
                               output_stalls=output_stalls, waves=args.waves)
     else:
-        from sim.runner import run_rtl
+        from lifq.sim.runner import run_rtl
         result = run_rtl(cfg, currents, args.simulator, seed=seed, input_gaps=input_gaps,
                          output_stalls=output_stalls, waves=args.waves)
     got = (result.spikes, result.v)
     write_result(args.output, *got)
     if args.plot:
-        from sim.plot import plot_traces
+        from lifq.sim.plot import plot_traces
         plot_traces(args.plot, cfg, currents, rtl=got, golden=expected)
 
     mismatch = first_mismatch(*expected, *got)

@@ -5,34 +5,19 @@ builds, CLI) takes a :class:`LIFConfig`; none of them re-checks a range.
 """
 
 import dataclasses
-import numbers
 
-__all__ = ["InputError", "LIFConfig", "RESETS"]
+from .errors import InputError
+from .ranges import NEURON_RANGES, value_text
+
+__all__ = ["LIFConfig", "RESETS"]
 
 
 RESETS = ("zero", "subtract", "mod")
 
 
-class InputError(ValueError):
-    """Bad user input: a parameter, a current or a file that breaks the contract.
-
-    The message is one line that names what is wrong and the allowed range.
-    The CLI turns it into exit status 2 without a traceback.
-    """
-
-
-def _check_int(name, value, low, high, why=""):
-    # bool is an int subclass in Python; ``threshold = true`` is a mistake.
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InputError(f"{name} = {value!r} must be an integer in {low} … {high}{why}")
-    if not low <= value <= high:
-        raise InputError(f"{name} = {value} is out of range: allowed {low} … {high}{why}")
-    return int(value)
-
-
 def _check_bool(name, value):
     if not isinstance(value, bool):
-        raise InputError(f"{name} = {value!r} must be true or false")
+        raise InputError(f"{name} = {value_text(value)} must be true or false")
     return value
 
 
@@ -40,9 +25,10 @@ def _check_bool(name, value):
 class LIFConfig:
     """Parameters of one LIF core; all neurons of a core share them.
 
-    Constructing a config validates every range of SPEC §1; out-of-range,
-    mistyped or unknown values raise :class:`InputError` (a ``ValueError``)
-    naming the parameter, the value and the allowed range.
+    Constructing a config validates every range of SPEC §1 (the table
+    :data:`lifq.spec.NEURON_RANGES`); out-of-range, mistyped or unknown values
+    raise :class:`InputError` (a ``ValueError``) naming the parameter, the
+    value and the allowed range.
 
     Parameters
     ----------
@@ -66,6 +52,8 @@ class LIFConfig:
         b, constant current added every step; must fit ``input_width``.
     spike_bits : int
         q, |k| ≤ 2^q − 1 under reset-to-mod, 1 … 8.
+    initial_membrane : int
+        v0, every membrane after reset and after a clear; W-bit range.
     programmable : bool
         Hardware only: threshold, decay and bias are run-time registers.
 
@@ -73,6 +61,8 @@ class LIFConfig:
     ----------
     k_max : int
         Largest |k| the reset can emit: 2^q − 1 for mod, 1 otherwise.
+    k_width : int
+        Bits of the signed spike count k.
     v_min, v_max : int
         Saturation bounds of the membrane.
     current_min, current_max : int
@@ -89,41 +79,32 @@ class LIFConfig:
     decay: int = None
     bias: int = 0
     spike_bits: int = 4
+    initial_membrane: int = 0
     programmable: bool = True
 
     def __post_init__(self):
-        # The order matters: later ranges depend on earlier values.
-        set_ = lambda name, value: object.__setattr__(self, name, value)
-        set_("neurons", _check_int("neurons", self.neurons, 1, 65536))
-        set_("width", _check_int("width", self.width, 4, 32))
-        if self.input_width is None:
-            set_("input_width", self.width)
-        set_("input_width", _check_int("input_width", self.input_width, 2, 32))
-        set_("threshold", _check_int("threshold", self.threshold, 1, 2 ** (self.width - 1) - 1,
-                                     f" for width = {self.width}"))
+        defaults = {"input_width": lambda: self.width, "decay": lambda: 1 << self.decay_shift}
+        # In the table's order: later ranges depend on earlier values.
+        for name, allowed in NEURON_RANGES.items():
+            if getattr(self, name) is None and name in defaults:
+                object.__setattr__(self, name, defaults[name]())
+            object.__setattr__(self, name, allowed.check(name, getattr(self, name), self))
         if not isinstance(self.reset, str) or self.reset not in RESETS:
-            raise InputError(f"reset = {self.reset!r} is unknown: allowed "
+            raise InputError(f"reset = {value_text(self.reset)} is unknown: allowed "
                              + ", ".join(f'"{r}"' for r in RESETS))
-        set_("signed", _check_bool("signed", self.signed))
-        set_("decay_shift", _check_int("decay_shift", self.decay_shift, 0, 16))
-        if self.decay is None:
-            set_("decay", 1 << self.decay_shift)
-        set_("decay", _check_int("decay", self.decay, 0, 1 << self.decay_shift,
-                                 f" for decay_shift = {self.decay_shift}"))
-        set_("bias", _check_int("bias", self.bias, self.current_min, self.current_max,
-                                f" for input_width = {self.input_width}"))
-        set_("spike_bits", _check_int("spike_bits", self.spike_bits, 1, 8))
-        set_("programmable", _check_bool("programmable", self.programmable))
+        _check_bool("signed", self.signed)
+        _check_bool("programmable", self.programmable)
 
     @classmethod
     def from_dict(cls, mapping, *, where="config"):
         """Build a config from a JSON/TOML mapping, rejecting unknown keys."""
         if not isinstance(mapping, dict):
-            raise InputError(f"{where} must be an object of parameters, not {type(mapping).__name__}")
+            raise InputError(f"{where} must be an object of parameters, not "
+                             f"{_json_type(mapping)}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(mapping) - known)
         if unknown:
-            raise InputError(f"{where}: unknown parameter {unknown[0]!r}: allowed "
+            raise InputError(f"{where}: unknown parameter {value_text(unknown[0])}: allowed "
                              + ", ".join(sorted(known)))
         return cls(**mapping)
 
@@ -159,3 +140,18 @@ class LIFConfig:
     @property
     def current_max(self):
         return (1 << (self.input_width - 1)) - 1
+
+
+def _json_type(value):
+    """The JSON name of a Python value's type, for messages."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if value is None:
+        return "null"
+    return type(value).__name__

@@ -1,0 +1,283 @@
+"""The receiving end of the host link: request frames in, checked requests out.
+
+:class:`FrameParser` checks a request frame completely — length, checksum,
+values — into one of two payload buffers before anything happens, and hands
+it on as a *job*: a stream transfer of :func:`job_layout`.  A bad frame
+(checksum, length, unknown command, value out of range, cut short, UART
+error) becomes a job with an error status, which the executor answers with
+an error reply and nothing else.  Before it hands such a job on, the parser
+*drains*: it drops bytes until the line has been idle for ``timeout``
+cycles, so the rest of a broken frame cannot be mistaken for a new one.  The
+same timeout ends a frame that stops half-way, so the link never locks up.
+"""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import exact_log2
+
+from . import protocol
+from .protocol import Command, Status
+
+__all__ = ["FrameParser", "IdleTimer", "crc16_step", "job_layout", "buffer_address_width"]
+
+
+def _crc16_matrix():
+    """Which of the 24 input bits (CRC bits 0–15, then byte bits 0–7) each CRC output bit XORs.
+
+    CRC is linear over GF(2): running the bit-serial algorithm on bit masks instead of bits
+    gives, for every output bit, the set of inputs it is the XOR of.
+    """
+    bits = [1 << i for i in range(16)]                       # crc bit i is input i
+    for i in range(8):
+        bits[8 + i] ^= 1 << (16 + i)                         # crc ^= byte << 8
+    for _ in range(8):
+        top = bits[15]
+        bits = [0] + bits[:15]                               # crc << 1
+        bits = [b ^ (top if protocol.CRC_POLY >> i & 1 else 0) for i, b in enumerate(bits)]
+    return bits
+
+
+_CRC16_MATRIX = _crc16_matrix()
+
+
+def crc16_step(crc, byte):
+    """CRC-16/CCITT-FALSE of one byte as an Amaranth expression: a flat XOR network."""
+    inputs = [crc[i] for i in range(16)] + [byte[i] for i in range(8)]
+    outputs = []
+    for mask in _CRC16_MATRIX:
+        terms = [inputs[i] for i in range(24) if mask >> i & 1]
+        value = terms[0]
+        for term in terms[1:]:
+            value = value ^ term
+        outputs.append(value)
+    return Cat(*outputs)
+
+
+def buffer_address_width(max_payload):
+    """Address bits of the two request buffers (bank bit included)."""
+    return exact_log2(max_payload) + 1
+
+
+def job_layout(max_payload):
+    """A request handed from parser to executor.
+
+    ``status`` is :attr:`Status.OK` or the error to answer; ``bank`` says
+    which half of the buffer holds the payload, ``length`` its bytes and
+    ``words`` the currents in it.
+    """
+    size = range(max_payload + 1)
+    return data.StructLayout({"command": 8, "status": 8, "bank": 1, "length": size,
+                              "words": size})
+
+
+class IdleTimer(wiring.Component):
+    """Counts clock cycles since the last ``restart`` while ``run`` is high.
+
+    ``expired`` rises once ``cycles`` cycles have passed without a restart; it
+    is registered and so is everything else here, so the counting never ripples
+    into the logic that watches ``expired``.
+    """
+
+    def __init__(self, cycles):
+        self._cycles = cycles
+        super().__init__({"run": In(1), "restart": In(1), "expired": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        count = Signal(range(self._cycles + 1))
+        with m.If(~self.run | self.restart):
+            m.d.sync += [count.eq(0), self.expired.eq(0)]
+        with m.Elif(count == self._cycles - 1):
+            m.d.sync += self.expired.eq(1)
+        with m.Else():
+            m.d.sync += count.eq(count + 1)
+        return m
+
+
+class FrameParser(wiring.Component):
+    """Parses request frames from a byte stream into checked jobs.
+
+    Parameters
+    ----------
+    current_bytes : int
+        Bytes of one current in a STIMULUS payload.
+    input_width : int
+        Bits of a current: the bits above its sign bit must repeat it.
+    programmable : bool
+        Whether the core takes WRITE requests.
+    timeout : int
+        Inter-byte timeout in clock cycles.
+    max_payload : int
+        Largest request payload in bytes, a power of two.
+
+    Attributes
+    ----------
+    rx : In(stream.Signature(8))
+        Received bytes.  Always ready, except while a finished request waits
+        for the executor.
+    rx_error : In(1)
+        Pulse from the UART receiver: framing error or overrun.
+    buffer : In(memory.WritePort.Signature)
+        Write port of the two request buffers; the payload of each good
+        request goes into the half the last job did not use.
+    jobs : Out(stream.Signature(job_layout))
+        Checked requests and errors, one per frame.
+    """
+
+    def __init__(self, *, current_bytes, input_width, programmable, timeout, max_payload):
+        self._current_bytes = current_bytes
+        self._input_width = input_width
+        self._programmable = programmable
+        self._timeout = timeout
+        self._max_payload = max_payload
+        super().__init__({
+            "rx": In(stream.Signature(8)),
+            "rx_error": In(1),
+            "buffer": In(memory.WritePort.Signature(
+                addr_width=buffer_address_width(max_payload), shape=8)),
+            "jobs": Out(stream.Signature(job_layout(max_payload))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        rx, bi = self.rx, self._current_bytes
+        command = Signal(8)
+        length = Signal(16)
+        count = Signal(range(self._max_payload + 1))      # payload bytes received
+        remaining = Signal(range(self._max_payload + 1))  # payload bytes still to come
+        words = Signal(range(self._max_payload + 1))      # whole currents received
+        position = Signal(range(bi))                      # byte of the current being received
+        bad_value = Signal()
+        code = Signal(8)
+        crc = Signal(16, init=protocol.CRC_INIT)
+        bank = Signal()
+        byte = rx.payload
+        got = rx.valid & rx.ready
+
+        stimulus = (command == Command.STIMULUS) | (command == Command.STIMULUS_FULL)
+        # The inter-byte timer is a submodule of its own: it counts every cycle, and in
+        # Amaranth's simulator that then only wakes its own few signals.
+        m.submodules.timer = timer = IdleTimer(self._timeout)
+        in_frame, expired = timer.run, timer.expired
+        m.d.comb += timer.restart.eq(got)
+
+        def fail(status, drain=True):
+            m.d.sync += code.eq(status)
+            m.next = "DRAIN" if drain else "POST"
+
+        def receive():
+            """In a state that takes a frame byte: errors and timeout first, then the byte.
+            Checks on a byte happen a cycle later, from registers (short paths)."""
+            m.d.comb += [rx.ready.eq(1), in_frame.eq(1)]
+            with m.If(self.rx_error):
+                fail(Status.LINE_ERROR)
+            with m.Elif(expired):
+                fail(Status.TIMEOUT, drain=False)
+            with m.Elif(got):
+                m.d.sync += crc.eq(crc16_step(crc, byte))
+            return ~self.rx_error & ~expired & got
+
+        with m.FSM(name="parser"):
+            with m.State("IDLE"):
+                m.d.comb += rx.ready.eq(1)
+                with m.If(got & (byte == protocol.REQUEST_SYNC)):
+                    m.d.sync += [command.eq(0), length.eq(0), count.eq(0), words.eq(0),
+                                 position.eq(0), bad_value.eq(0), code.eq(Status.OK),
+                                 crc.eq(protocol.CRC_INIT)]
+                    m.next = "COMMAND"
+
+            with m.State("COMMAND"):
+                with m.If(receive()):
+                    m.d.sync += command.eq(byte)
+                    m.next = "LENGTH_LOW"
+
+            with m.State("LENGTH_LOW"):
+                with m.If(receive()):
+                    m.d.sync += length[:8].eq(byte)
+                    m.next = "LENGTH_HIGH"
+
+            with m.State("LENGTH_HIGH"):
+                with m.If(receive()):
+                    m.d.sync += length[8:].eq(byte)
+                    m.next = "HEADER"
+
+            with m.State("HEADER"):
+                # The header is complete: check command and length (one cycle, no byte
+                # can arrive meanwhile).
+                m.d.comb += in_frame.eq(1)
+                no_payload = ((command == Command.INFO) | (command == Command.STATUS)
+                              | (command == Command.RESET))
+                known = no_payload | stimulus | (command == Command.WRITE)
+                m.d.sync += remaining.eq(length)
+                with m.If(~known):
+                    fail(Status.UNKNOWN_COMMAND)
+                with m.Elif(length > self._max_payload):
+                    fail(Status.TOO_LONG)
+                with m.Elif((no_payload & (length != 0))
+                            | ((command == Command.WRITE) & (length != protocol.WRITE_BYTES))
+                            | (stimulus & (length == 0))):
+                    fail(Status.BAD_LENGTH)
+                with m.Elif((command == Command.WRITE) & (not self._programmable)):
+                    fail(Status.UNSUPPORTED)
+                with m.Elif(length == 0):
+                    m.next = "CRC_HIGH"
+                with m.Else():
+                    m.next = "PAYLOAD"
+
+            with m.State("PAYLOAD"):
+                address_bits = exact_log2(self._max_payload)
+                m.d.comb += [self.buffer.addr.eq(Cat(count[:address_bits], bank)),
+                             self.buffer.data.eq(byte)]
+                with m.If(receive()):
+                    m.d.comb += self.buffer.en.eq(1)
+                    m.d.sync += [count.eq(count + 1), remaining.eq(remaining - 1)]
+                    last_byte_of_current = position == bi - 1
+                    m.d.sync += position.eq(Mux(last_byte_of_current, 0, position + 1))
+                    with m.If(last_byte_of_current):
+                        m.d.sync += words.eq(words + 1)
+                        if self._input_width % 8:
+                            # Bits above the sign bit must repeat it: the current fits input_width.
+                            top = byte[(self._input_width - 1) % 8:]
+                            with m.If(stimulus & (top != 0) & (top != (1 << len(top)) - 1)):
+                                m.d.sync += bad_value.eq(1)
+                    with m.If(remaining == 1):
+                        m.next = "CRC_HIGH"
+
+            with m.State("CRC_HIGH"):
+                with m.If(receive()):
+                    m.next = "CRC_LOW"
+
+            with m.State("CRC_LOW"):
+                with m.If(receive()):
+                    m.next = "CHECK"
+
+            with m.State("CHECK"):
+                # The CRC over the frame including its own CRC (big-endian) is zero.
+                m.d.comb += in_frame.eq(1)
+                with m.If(crc != 0):
+                    fail(Status.BAD_CHECKSUM)
+                with m.Elif(stimulus & (position != 0)):
+                    fail(Status.BAD_LENGTH, drain=False)
+                with m.Elif(bad_value):
+                    fail(Status.BAD_VALUE, drain=False)
+                with m.Else():
+                    m.next = "POST"
+
+            with m.State("DRAIN"):
+                # Drop bytes until the line has been quiet for a whole timeout.
+                m.d.comb += [rx.ready.eq(1), in_frame.eq(1)]
+                with m.If(expired):
+                    m.next = "POST"
+
+            with m.State("POST"):
+                # Hand the request (or its error) to the executor once it takes it.
+                job = self.jobs.payload
+                m.d.comb += [self.jobs.valid.eq(1), job.command.eq(command),
+                             job.status.eq(code), job.bank.eq(bank), job.length.eq(count),
+                             job.words.eq(words)]
+                with m.If(self.jobs.ready):
+                    with m.If((code == Status.OK) & (count != 0)):
+                        m.d.sync += bank.eq(~bank)   # the executor owns that buffer now
+                    m.next = "IDLE"
+        return m

@@ -1,0 +1,52 @@
+"""Range checks in hardware, derived from the one table of :mod:`lifq.spec.ranges`.
+
+The parameter port checks a written value against the range SPEC §1 allows.
+A 32-bit comparison with a constant costs a carry chain; the ranges of §1 are
+mostly ``0 … 2^k − 1``, ``1 … 2^k − 1``, ``0 … 2^k`` or ``−2^k … 2^k − 1``,
+which are tests on a few bits.  :func:`in_range` picks the cheap form when
+the ends allow it and compares otherwise, so the numbers stay in the table.
+"""
+
+from amaranth.hdl import Const, Value
+
+__all__ = ["in_range"]
+
+
+def _power_of_two(value):
+    """k if value == 2^k (k ≥ 0), else None."""
+    return value.bit_length() - 1 if value > 0 and value & (value - 1) == 0 else None
+
+
+def in_range(value, low, high):
+    """An expression: ``low ≤ value ≤ high`` for a signed ``value``.
+
+    Parameters
+    ----------
+    value : Value
+        A signed value (the parameter port's 32-bit field).
+    low, high : int
+        The inclusive range, e.g. ``NEURON_RANGES["threshold"].bounds(cfg)``.
+    """
+    value = Value.cast(value)
+    width = len(value)
+    if low > high:
+        return Const(0)
+
+    def zero_from(bit):                 # value[bit:] == 0: value < 2^bit and not negative
+        return ~value[bit:].any() if bit < width else Const(1)
+
+    top = _power_of_two(high + 1)
+    if low == -(high + 1) and top is not None and top < width:
+        # −2^k … 2^k − 1: the bits from k upwards all repeat the sign.
+        upper = value[top:]
+        return upper.all() | ~upper.any()
+    if low == 0 and top is not None:
+        return zero_from(top)                                        # 0 … 2^k − 1
+    if low == 1 and top is not None:
+        return zero_from(top) & value[:top].any()                    # 1 … 2^k − 1
+    exact = _power_of_two(high)
+    if low == 0 and exact is not None and exact + 1 <= width:
+        # 0 … 2^k: below 2^(k+1), and bit k only with nothing under it.
+        below = value[:exact].any() if exact else Const(0)
+        return zero_from(exact + 1) & ~(value[exact] & below)
+    return (value >= low) & (value <= high)
