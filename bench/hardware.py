@@ -35,8 +35,8 @@ from amaranth.back import rtlil
 from amaranth.hdl import Cat, Elaboratable, Module, Signal, signed
 from amaranth.lib import memory
 
-from lifq.spec import RESETS, LIFConfig
 from lifq.hdl import LIFCore
+from lifq.spec import RESETS, LIFConfig
 
 DEVICES = {
     # nextpnr's timing-driven placer aims at --freq: ask for more than either design reaches.

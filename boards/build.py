@@ -15,8 +15,8 @@ import shutil
 import subprocess
 import sys
 
-from lifq.spec import InputError, LIFConfig
 from lifq.sim.tools import prepare_yowasp
+from lifq.spec import InputError, LIFConfig
 
 from .host import DEFAULT_BAUD
 from .platforms import BOARDS, board_spec

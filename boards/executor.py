@@ -13,7 +13,8 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2, exact_log2
 
 from lifq.hdl.interfaces import (current_signature, neuron_index_shape, parameter_signature,
-                                 parameter_values_layout, update_signature)
+                                  parameter_values_layout, update_signature)
+
 from . import protocol
 from .frames import buffer_address_width, crc16_step, job_layout
 from .protocol import Command, Status

@@ -11,7 +11,7 @@ cycles, so the rest of a broken frame cannot be mistaken for a new one.  The
 same timeout ends a frame that stops half-way, so the link never locks up.
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2

@@ -13,9 +13,8 @@ import time
 
 import numpy as np
 
-from lifq.spec import InputError, LIFConfig
-
 from lifq.golden import validate_currents
+from lifq.spec import InputError, LIFConfig
 
 from . import protocol
 from .protocol import Command, Status

@@ -15,7 +15,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from lifq.hdl.interfaces import (current_signature, neuron_index_shape, parameter_signature,
-                                 parameter_values_layout, update_signature)
+                                  parameter_values_layout, update_signature)
 from lifq.spec import LIFConfig, check_integer
 
 from . import protocol

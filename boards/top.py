@@ -11,8 +11,8 @@ from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 
-from lifq.spec import LIFConfig
 from lifq.hdl import LIFCore
+from lifq.spec import LIFConfig
 
 from . import protocol
 from .link import LinkEngine

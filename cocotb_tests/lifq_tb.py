@@ -30,8 +30,8 @@ import random
 import cocotb
 from cocotb.triggers import Event, ReadOnly, RisingEdge, Timer
 
-from lifq.spec import LIFConfig
 from lifq.sim.check import PARAMETER_NAMES, expected_outputs
+from lifq.spec import LIFConfig
 
 __all__ = ["CurrentDriver", "ParameterDriver", "UpdateMonitor", "Scoreboard",
            "CoreTestbench", "payload_fields"]

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from lifq.spec import InputError
+
 from .model import leak
 
 __all__ = ["alexiewicz", "decay_factors", "sqnr"]

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from lifq.spec import RESETS, InputError
+
 from .norms import decay_factors
 
 __all__ = ["lif_real", "decay_from_alpha"]

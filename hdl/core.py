@@ -1,6 +1,6 @@
 """The pipelined, time-multiplexed LIF neuron core (SPEC §1 and §3)."""
 
-from amaranth.asserts import Initial   # its Amaranth 0.5 home (not amaranth.hdl)
+from amaranth.asserts import Initial  # its Amaranth 0.5 home (not amaranth.hdl)
 from amaranth.hdl import Assert, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out

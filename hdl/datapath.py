@@ -25,7 +25,7 @@ and when |u| ≥ 2^q·θ every step subtracts, which is exactly the saturated
 k = 2^q − 1 with remainder |u| − (2^q − 1)·θ that SPEC §1 asks for.
 """
 
-from amaranth.hdl import Cat, Const, Mux, signed, unsigned
+from amaranth.hdl import Const, Mux
 
 __all__ = ["Parameters", "stages", "full_rate_neurons", "latency"]
 

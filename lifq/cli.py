@@ -2,19 +2,22 @@
 
 Each sub-command lives in its own module under :mod:`lifq.commands` and
 registers itself with :func:`register`; this module only dispatches and turns
-input errors into one line on standard error and exit status 2.
+lifq's errors (:class:`lifq.spec.LifqError`) into one line on standard error
+and exit status 2.
 """
 
 import argparse
 import importlib
 import sys
 
-from lifq.spec import InputError
+from lifq.spec import LifqError
 
 __all__ = ["main", "build_parser"]
 
-# Sub-command modules, in the order ``lifq --help`` lists them.
-COMMANDS = ["generate", "golden", "simulate", "error", "build", "run", "demo"]
+# Sub-commands and their modules, in the order ``lifq --help`` lists them.
+COMMANDS = {"generate": "generate", "golden": "golden", "simulate": "simulate", "error": "error",
+            "convert": "convert", "accuracy": "accuracy", "import": "nir_import",
+            "export": "nir_export", "build": "build", "run": "run", "demo": "demo"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +31,7 @@ def build_parser():
     parser = _Parser(prog="lifq", description="Pipelined integer LIF neuron cores with "
                      "reset-to-mod: golden model, RTL, simulation and bitstreams.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    for name in COMMANDS.values():
         try:
             module = importlib.import_module(f"lifq.commands.{name}")
         except ModuleNotFoundError as error:
@@ -44,7 +47,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0
-    except InputError as error:
+    except LifqError as error:
         print(f"lifq {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

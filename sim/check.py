@@ -15,9 +15,8 @@ Importing this module is cheap: numpy and the golden model only.
 
 import numpy as np
 
-from lifq.spec import InputError
-
 from lifq.golden import simulate
+from lifq.spec import InputError
 
 __all__ = ["MISSING", "PARAMETER_NAMES", "expected_outputs", "first_mismatch",
            "describe_mismatch", "normalize_parameter_writes"]

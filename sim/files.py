@@ -5,20 +5,21 @@ message names the file and what is wrong with it.
 """
 
 import json
+import os
 import pathlib
 import sys
+import tempfile
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from lifq.golden import validate_currents
 from lifq.spec import InputError, LIFConfig
 
-from lifq.golden import validate_currents
-
 __all__ = ["load_config", "load_stimulus", "load_result", "dump_result", "write_result",
-           "Stimulus"]
+           "write_text", "read_text", "parse_json", "read_mapping", "Stimulus"]
 
 
 class Stimulus:
@@ -39,7 +40,7 @@ class Stimulus:
         return self.currents.shape[0]
 
 
-def _read_text(path):
+def read_text(path):
     path = pathlib.Path(path)
     try:
         return path.read_text(encoding="utf-8")
@@ -51,7 +52,7 @@ def _read_text(path):
         raise InputError(f"{path}: cannot read: {error}") from None
 
 
-def _parse_json(path, text):
+def parse_json(path, text):
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -59,19 +60,19 @@ def _parse_json(path, text):
                          f"{error.msg}") from None
 
 
-def _config_mapping(path):
-    text = _read_text(path)
+def read_mapping(path):
+    text = read_text(path)
     if pathlib.Path(path).suffix.lower() == ".toml":
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise InputError(f"{path}: invalid TOML: {error}") from None
-    return _parse_json(path, text)
+    return parse_json(path, text)
 
 
 def load_config(path):
     """Read a JSON or TOML config file (by extension; JSON otherwise)."""
-    mapping = _config_mapping(path)
+    mapping = read_mapping(path)
     try:
         return LIFConfig.from_dict(mapping)
     except InputError as error:
@@ -85,7 +86,7 @@ def load_stimulus(path, config_path=None):
     -------
     Stimulus
     """
-    document = _parse_json(path, _read_text(path))
+    document = parse_json(path, read_text(path))
     if not isinstance(document, dict):
         raise InputError(f"{path}: a stimulus must be a JSON object with "
                          f"\"config\" and \"currents\"")
@@ -98,7 +99,7 @@ def load_stimulus(path, config_path=None):
     if not isinstance(mapping, dict):
         raise InputError(f"{path}: \"config\" must be an object of parameters")
     if config_path is not None:
-        mapping = {**mapping, **_config_mapping(config_path)}
+        mapping = {**mapping, **read_mapping(config_path)}
     try:
         return Stimulus(LIFConfig.from_dict(mapping), document["currents"])
     except InputError as error:
@@ -112,21 +113,38 @@ def dump_result(spikes, v):
     return f'{{"spikes": {matrix(spikes)},\n "v": {matrix(v)}}}\n'
 
 
-def write_result(path, spikes, v):
-    """Write a result file, or to standard output when ``path`` is None or "-"."""
-    text = dump_result(spikes, v)
+def write_text(path, text):
+    """Write ``text`` to ``path``, or to standard output when ``path`` is None or "-".
+
+    The file appears complete or not at all: the text goes to a temporary
+    file beside it, which replaces ``path`` only once it is written.
+    """
     if path is None or str(path) == "-":
         sys.stdout.write(text)
         return
+    path = pathlib.Path(path)
+    temporary = None
     try:
-        pathlib.Path(path).write_text(text, encoding="utf-8")
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent or ".",
+                                         prefix=f".{path.name}.", suffix=".tmp",
+                                         delete=False) as handle:
+            temporary = pathlib.Path(handle.name)
+            handle.write(text)
+        os.replace(temporary, path)
     except OSError as error:
-        raise InputError(f"{path}: cannot write: {error.strerror}") from None
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write: {error.strerror or error}") from None
+
+
+def write_result(path, spikes, v):
+    """Write a result file, or to standard output when ``path`` is None or "-"."""
+    write_text(path, dump_result(spikes, v))
 
 
 def load_result(path):
     """Read a result file; returns (spikes, v) as lists of lists."""
-    document = _parse_json(path, _read_text(path))
+    document = parse_json(path, read_text(path))
     if not isinstance(document, dict) or set(document) != {"spikes", "v"}:
         raise InputError(f"{path}: a result must be a JSON object with \"spikes\" and \"v\"")
     return document["spikes"], document["v"]

@@ -39,9 +39,8 @@ import tempfile
 
 import numpy as np
 
-from lifq.spec import LIFConfig
-
 from lifq.golden import validate_currents
+from lifq.spec import LIFConfig
 
 from .check import MISSING, expected_outputs, first_mismatch, normalize_parameter_writes
 

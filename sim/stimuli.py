@@ -6,8 +6,8 @@ simulator sees the same kind of stimulus.
 
 import numpy as np
 
-from lifq.spec import RESETS, LIFConfig
 from lifq.hdl.datapath import full_rate_neurons
+from lifq.spec import RESETS, LIFConfig
 
 __all__ = ["random_config", "random_currents", "corner_configs"]
 

@@ -23,17 +23,17 @@ from amaranth.sim import Simulator
 
 from lifq.boards import protocol
 from lifq.boards.build import (REPORT_KEYS, BuildError, TimingError, check_timing, format_report,
-                          uart_divisor)
+                               uart_divisor)
 from lifq.boards.host import Board, BoardError, check_compatible, run_stimulus
-from lifq.boards.pll import ecp5_pll, ice40_pll, plan_clock
 from lifq.boards.platforms import BOARDS, board_spec
+from lifq.boards.pll import ecp5_pll, ice40_pll, plan_clock
 from lifq.boards.protocol import Command, Status
 from lifq.boards.simulation import SimulatedTransport
 from lifq.boards.uart import UARTReceiver, UARTTransmitter
-from lifq.spec import InputError, LIFConfig
-from lifq.golden import simulate
 from lifq.cli import main
+from lifq.golden import simulate
 from lifq.sim.files import load_stimulus
+from lifq.spec import InputError, LIFConfig
 
 VECTORS = pathlib.Path(os.environ.get(
     "LIFQ_VECTORS", pathlib.Path(__file__).resolve().parents[2] / "shared" / "vectors"))

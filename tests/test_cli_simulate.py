@@ -7,11 +7,10 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
-from lifq.sim import amaranth_sim
 from lifq.cli import main
+from lifq.sim import amaranth_sim
 
 
 def lifq(*arguments):

@@ -27,15 +27,14 @@ import time
 import numpy as np
 import pytest
 
-from lifq.spec import InputError, LIFConfig
-
 from lifq.golden import simulate
 from lifq.hdl import ParameterAddress
 from lifq.hdl.datapath import full_rate_neurons, latency
 from lifq.sim.check import (MISSING, PARAMETER_NAMES, describe_mismatch, expected_outputs,
-                       first_mismatch, normalize_parameter_writes)
+                            first_mismatch, normalize_parameter_writes)
 from lifq.sim.runner import SIMULATORS, Mutation, RtlJob, run_jobs, run_rtl
 from lifq.sim.stimuli import corner_configs, random_currents
+from lifq.spec import InputError, LIFConfig
 
 BASE_SEED = int(os.environ.get("LIFQ_SEED", "1"))
 

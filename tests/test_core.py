@@ -11,8 +11,6 @@ import sys
 import numpy as np
 import pytest
 
-from lifq.spec import LIFConfig
-
 from lifq.golden import simulate
 from lifq.hdl import LIFCore, generate
 from lifq.hdl.datapath import full_rate_neurons, latency
@@ -20,6 +18,7 @@ from lifq.sim.amaranth_sim import run_amaranth
 from lifq.sim.check import expected_outputs
 from lifq.sim.stimuli import corner_configs, random_config, random_currents
 from lifq.sim.tools import compile_icarus, lint_verilog
+from lifq.spec import LIFConfig
 
 BASE_SEED = int(os.environ.get("LIFQ_SEED", "1"))
 RANDOM_CONFIGS = 20

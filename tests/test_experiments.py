@@ -15,12 +15,11 @@ import sys
 import numpy as np
 import pytest
 
-from lifq.spec import InputError
-
 from lifq.golden import simulate
 from lifq.golden.experiments import hardware, sqnr, trains
+from lifq.progress import ProgressBar
 from lifq.sim import engines
-from lifq.commands.error import ProgressBar
+from lifq.spec import InputError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from lifq.spec import LIFConfig
 from lifq.hdl import datapath
 from lifq.sim import formal
+from lifq.spec import LIFConfig
 
 # Reset-to-mod with a real leak (d/2^F = 11/16), a bias, N = 3 < full rate (hazards
 # stall the input) and 4θ − 1 = 147 > 2^(W−1) − 1: u does not fit W bits.

@@ -8,9 +8,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lifq import golden
+from lifq.golden import alexiewicz, leak, lif_real, simulate
 from lifq.golden import model as golden_model
 from lifq.spec import LIFConfig
-from lifq.golden import alexiewicz, leak, lif_real, simulate
 
 settings.register_profile("lifq", max_examples=200, deadline=None)
 settings.load_profile("lifq")

@@ -4,9 +4,8 @@ import json
 import subprocess
 import sys
 
-from lifq.spec import LIFConfig
-
 from lifq.golden import simulate
+from lifq.spec import LIFConfig
 
 
 def test_simulate_reproduces_vector(vector):

@@ -25,14 +25,13 @@ import math
 
 import numpy as np
 
-from lifq.spec import InputError, LIFConfig
-
 from lifq.golden import alexiewicz, decay_from_alpha, lif_real, simulate
+from lifq.spec import InputError, LIFConfig
 
 from . import Limit, check_parameters
 
-__all__ = ["LIMITS", "SWEEPS", "ENGINES", "HardwareSweeps", "hardware_vs_real",
-           "exact_leak_bound", "check", "integer_model", "default_widths"]
+__all__ = ["LIMITS", "SWEEPS", "HardwareSweeps", "hardware_vs_real", "exact_leak_bound",
+           "check", "integer_model", "engine_name", "default_widths"]
 
 LIMITS = {
     "runs": Limit(1, 65536, integer=True),  # one neuron per run in one core

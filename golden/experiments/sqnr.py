@@ -25,9 +25,8 @@ import math
 
 import numpy as np
 
-from lifq.spec import RESETS, InputError, LIFConfig
-
 from lifq.golden import simulate, sqnr
+from lifq.spec import RESETS, InputError, LIFConfig
 
 from . import Limit, check_parameters
 

@@ -16,9 +16,8 @@ import math
 
 import numpy as np
 
-from lifq.spec import RESETS
-
 from lifq.golden import alexiewicz, lif_real
+from lifq.spec import RESETS
 
 from . import Limit, check_parameters
 

@@ -3,12 +3,11 @@
 import json
 import sys
 
-from lifq.spec import InputError
-from lifq.sim.files import load_config
-
 from lifq.boards.build import BuildError, TimingError, build_bitstream, format_report
 from lifq.boards.host import DEFAULT_BAUD
 from lifq.boards.platforms import BOARDS, board_spec
+from lifq.sim.files import load_config
+from lifq.spec import InputError
 
 
 def register(subparsers):

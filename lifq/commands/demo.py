@@ -13,9 +13,8 @@ import time
 
 import numpy as np
 
-from lifq.spec import RESETS, InputError, LIFConfig
-
 from lifq.golden import alexiewicz, simulate, sqnr
+from lifq.spec import RESETS, InputError, LIFConfig
 
 
 def register(subparsers):

@@ -3,10 +3,10 @@
 import pathlib
 import sys
 
-from lifq.spec import InputError
 from lifq.hdl import FORMATS, generate
 from lifq.hdl.datapath import full_rate_neurons, latency
 from lifq.sim.files import load_config
+from lifq.spec import InputError
 
 
 def register(subparsers):

@@ -4,12 +4,10 @@ import sys
 
 import numpy as np
 
-from lifq.spec import InputError
-
+from lifq.boards.host import DEFAULT_BAUD, Board, LinkError, SerialTransport, run_stimulus
 from lifq.golden import simulate
 from lifq.sim.files import load_stimulus, write_result
-
-from lifq.boards.host import DEFAULT_BAUD, Board, LinkError, SerialTransport, run_stimulus
+from lifq.spec import InputError
 
 
 def register(subparsers):

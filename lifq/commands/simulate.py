@@ -4,11 +4,10 @@ import pathlib
 import random
 import sys
 
-from lifq.spec import InputError
-
 from lifq.golden import simulate
 from lifq.sim.check import describe_mismatch, first_mismatch
 from lifq.sim.files import load_stimulus, write_result
+from lifq.spec import InputError
 
 SIMULATORS = ("icarus", "verilator", "amaranth")
 

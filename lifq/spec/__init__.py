@@ -9,8 +9,7 @@ hardware (``lifq.hdl``) both build on it and on nothing above it.
 
 from .errors import InputError, LifqError, ToolError
 from .neuron import RESETS, LIFConfig
-from .ranges import (LAYER_RANGES, NETWORK_RANGES, NEURON_RANGES, Range, check_integer,
-                     value_text)
+from .ranges import LAYER_RANGES, NETWORK_RANGES, NEURON_RANGES, Range, check_integer, value_text
 from .registers import Register
 
 __all__ = [

@@ -32,7 +32,7 @@ status ports (``in_flight``, ``next_neuron``) and asserts that the premise
 of Theorem 1 (``theorem_1_premise``) held throughout.
 """
 
-from amaranth.asserts import AnySeq, Initial   # their Amaranth 0.5 home (not amaranth.hdl)
+from amaranth.asserts import AnySeq, Initial  # their Amaranth 0.5 home (not amaranth.hdl)
 from amaranth.hdl import (Array, Assert, Assume, Const, Cover, Elaboratable, Module, Mux,
                           ResetSignal, Signal, Value, signed, unsigned)
 
