@@ -8,21 +8,23 @@ board is quiet, then drop pending input) and ``close()``.
 driver (:class:`Board`, :func:`run_stimulus`) is the same code for both.
 """
 
+import math
 import os
 import time
 
 import numpy as np
 
 from lifq.golden import validate_currents
-from lifq.spec import InputError, LIFConfig
+from lifq.spec import InputError, LIFConfig, check_integer, value_text
 
 from . import protocol
 from .protocol import Command, Status
 
 __all__ = ["LinkError", "BoardError", "SerialTransport", "Board", "run_stimulus",
-           "DEFAULT_BAUD", "STRUCTURAL"]
+           "DEFAULT_BAUD", "MAX_BAUD", "STRUCTURAL"]
 
 DEFAULT_BAUD = 115200
+MAX_BAUD = 12_000_000       # beyond any USB serial chip: pyserial overflows on far larger ones
 
 # Parameters fixed when the bitstream is built; threshold, decay and bias of a programmable
 # core can be written at run time.
@@ -68,21 +70,27 @@ class SerialTransport:
     baud : int
         Baud rate the bitstream was built for.
     timeout : float
-        Seconds one ``read`` may wait.
+        Seconds one ``read`` may wait for its bytes.  A real board answers
+        within milliseconds; a simulated one behind a pseudo-terminal may
+        need far longer, so tests pass their own.
+    settle : float
+        Seconds :meth:`settle` lets the line rest before it drops what came
+        in: longer than the board's inter-byte timeout (50 ms).
     """
 
-    SETTLE_S = 0.2    # longer than the board's inter-byte timeout (50 ms)
-
-    def __init__(self, port, baud=DEFAULT_BAUD, timeout=1.0):
+    def __init__(self, port, baud=DEFAULT_BAUD, *, timeout=1.0, settle=0.2):
         try:
             import serial
         except ImportError:
             raise InputError("pyserial is not installed: pip install 'lifq[boards]'") from None
-        if isinstance(baud, bool) or not isinstance(baud, int) or baud <= 0:
-            raise InputError(f"--baud = {baud!r} must be a positive integer")
+        check_integer("--baud", baud, 1, MAX_BAUD)
+        if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+            raise InputError(f"--timeout = {value_text(timeout)} must be a positive number of "
+                             "seconds")
+        self.settle_seconds = settle
         try:
             self._serial = serial.Serial(port, baud, timeout=timeout, write_timeout=timeout)
-        except (serial.SerialException, ValueError, OSError) as error:
+        except (serial.SerialException, ValueError, OSError, OverflowError) as error:
             if getattr(error, "errno", None):
                 reason = os.strerror(error.errno)
             else:
@@ -105,7 +113,7 @@ class SerialTransport:
             raise LinkError(f"{self.port}: read failed: {error}") from None
 
     def settle(self):
-        time.sleep(self.SETTLE_S)
+        time.sleep(self.settle_seconds)
         self._serial.reset_input_buffer()
 
     def close(self):

@@ -1,31 +1,21 @@
-"""cocotb verification components for the generated LIF core.
+"""cocotb testbench of the generated LIF core.
 
-In the style of cocotbext-axi, each part of the testbench is its own object
-running its own task:
+Built like cocotbext-axi: each part is its own object running its own task.
+The stream parts (bus, source, sink, passive monitor) are in
+:mod:`.streams`; here are the core's own:
 
-* :class:`CurrentDriver` offers input currents with random idle gaps, holding
-  ``valid`` and the payload stable until ``ready``;
-* :class:`ParameterDriver` writes the parameter registers of a programmable
-  core (one write per :meth:`ParameterDriver.write` call);
-* :class:`UpdateMonitor` accepts the update stream with random back-pressure
-  and hands every transfer to a callback;
-* :class:`Scoreboard` compares every transfer with the golden model
-  (:func:`sim.check.expected_outputs`, i.e. :func:`lifq.golden.simulate` run on
-  the segments between parameter writes) and records lost, extra and
-  reordered transfers;
-* :class:`CoreTestbench` ties them together for one core and one stimulus.
+* :class:`ParameterSource` — writes the parameter registers, one at a time;
+* :class:`Scoreboard` — compares every transfer with the golden model
+  (:func:`lifq.sim.check.expected_outputs`, i.e. :func:`lifq.golden.simulate`
+  run on the segments between parameter writes and clears) and records lost,
+  extra and reordered transfers;
+* :class:`CoreTestbench` — ties them together for one core and one stimulus.
 
-Sampling discipline, portable between Icarus and Verilator: inputs are
-written right after a rising edge, and ``ready``/``valid`` are sampled in the
-``ReadOnly`` phase of the same cycle, i.e. the values the next rising edge
-registers.  A transfer sampled there completes at that next edge.
-
-Signals are looked up by name with a prefix, so one testbench works on the
-bare core (prefix ``""``) and on the cores of a bundle (``"c3_"``).
+Seeds: every random choice comes from a pause generator seeded from the
+job's seed, which the testbench logs; the same seed replays the same run.
 """
 
 import collections
-import random
 
 import cocotb
 from cocotb.triggers import Event, ReadOnly, RisingEdge, Timer
@@ -33,174 +23,38 @@ from cocotb.triggers import Event, ReadOnly, RisingEdge, Timer
 from lifq.sim.check import PARAMETER_NAMES, expected_outputs
 from lifq.spec import LIFConfig
 
-__all__ = ["CurrentDriver", "ParameterDriver", "UpdateMonitor", "Scoreboard",
-           "CoreTestbench", "payload_fields"]
+from .streams import (StreamBus, StreamMonitor, StreamSink, StreamSource, decoder,
+                      payload_fields, random_pauses)
+
+__all__ = ["ParameterSource", "Scoreboard", "CoreTestbench"]
 
 
-def payload_fields(layout):
-    """``{name: (offset, width, signed)}`` of an Amaranth struct layout."""
-    from amaranth.hdl import Shape
+class ParameterSource:
+    """Writes ``(address, value)`` pairs to a core's parameter port, one at a time."""
 
-    return {name: (field.offset, field.width, Shape.cast(field.shape).signed)
-            for name, field in layout}
-
-
-def _decoder(fields):
-    """A function from a payload word to a tuple of field values (in order)."""
-    plan = [(offset, (1 << width) - 1, (1 << (width - 1)) if signed else 0)
-            for offset, width, signed in fields.values()]
-
-    def decode(word):
-        values = []
-        for offset, mask, sign in plan:
-            value = (word >> offset) & mask
-            if sign and value & sign:
-                value -= sign << 1
-            values.append(value)
-        return values
-    return decode
-
-
-class CurrentDriver:
-    """Drives a valid/ready stream of signed integers.
-
-    Parameters
-    ----------
-    clock : handle
-    valid, ready, payload : handles
-    rng : random.Random
-    gap_probability : float
-        Chance, every cycle the driver could offer a value, that it idles instead.
-    """
-
-    def __init__(self, clock, valid, ready, payload, *, rng, gap_probability=0.0):
-        self.clock, self.valid, self.ready, self.payload = clock, valid, ready, payload
-        self.rng = rng
-        self.gap_probability = gap_probability
-        self._mask = (1 << len(payload)) - 1
-        self._queue = collections.deque()
-        self._wakeup = Event()
-        self._idle = Event()
-        self._idle.set()
-        self.sent = 0  # completed transfers
-        self.valid.value = 0
-        self._task = cocotb.start_soon(self._run())
-
-    def send(self, values):
-        """Queue values to be sent, in order (returns at once)."""
-        self._queue.extend(int(value) & self._mask for value in values)
-        if self._queue:
-            self._idle.clear()
-            self._wakeup.set()
-
-    async def wait_idle(self):
-        """Return once every queued value has been transferred."""
-        while not self._idle.is_set():
-            await self._idle.wait()
-
-    def stop(self):
-        self._task.cancel()
-
-    async def _run(self):
-        edge, read_only = RisingEdge(self.clock), ReadOnly()
-        queue, rng, gap = self._queue, self.rng, self.gap_probability
-        valid, ready, payload = self.valid, self.ready, self.payload
-        offering = False  # the value of ``valid`` we drive
-        while True:
-            if not queue:
-                if offering:
-                    valid.value = 0
-                    offering = False
-                self._wakeup.clear()
-                self._idle.set()
-                await self._wakeup.wait()
-                await edge  # back in step with the clock
-                continue
-            if gap and rng.random() < gap:
-                if offering:
-                    valid.value = 0
-                    offering = False
-                await edge
-                continue
-            payload.value = queue.popleft()
-            if not offering:
-                valid.value = 1
-                offering = True
-            while True:  # hold valid and payload until ready
-                await read_only
-                if ready.value:
-                    break
-                await edge
-            await edge  # the transfer happens at this edge
-            self.sent += 1
-
-
-class ParameterDriver:
-    """Writes ``(address, value)`` pairs to the parameter port of a core."""
-
-    def __init__(self, clock, valid, ready, payload, fields):
-        self.clock, self.valid, self.ready, self.payload = clock, valid, ready, payload
+    def __init__(self, bus, clock, fields):
+        self.bus, self.clock = bus, clock
         (self._address_offset, _, _) = fields["address"]
         (self._value_offset, value_width, _) = fields["value"]
         self._value_mask = (1 << value_width) - 1
-        self.written = 0
-        self.valid.value = 0
+        self.count = 0
+        bus.valid.value = 0
 
     async def write(self, address, value):
         """Offer one write and return once the core has taken it."""
-        edge, read_only = RisingEdge(self.clock), ReadOnly()
+        edge, read_only, bus = RisingEdge(self.clock), ReadOnly(), self.bus
         await edge
-        self.payload.value = ((address << self._address_offset)
-                              | ((value & self._value_mask) << self._value_offset))
-        self.valid.value = 1
+        bus.payload.value = ((address << self._address_offset)
+                             | ((value & self._value_mask) << self._value_offset))
+        bus.valid.value = 1
         while True:
             await read_only
-            if self.ready.value:
+            if bus.ready.value:
                 break
             await edge
         await edge
-        self.valid.value = 0
-        self.written += 1
-
-
-class UpdateMonitor:
-    """Accepts a valid/ready stream with random back-pressure.
-
-    Every transfer's payload word goes to ``callback(word)`` at the clock edge
-    of the transfer.
-    """
-
-    def __init__(self, clock, valid, ready, payload, callback, *, rng, stall_probability=0.0):
-        self.clock, self.valid, self.ready, self.payload = clock, valid, ready, payload
-        self.callback = callback
-        self.rng = rng
-        self.stall_probability = stall_probability
-        self.received = 0
-        self.ready.value = 0
-        self._task = cocotb.start_soon(self._run())
-
-    def stop(self):
-        self._task.cancel()
-
-    async def _run(self):
-        edge, read_only = RisingEdge(self.clock), ReadOnly()
-        rng, stall = self.rng, self.stall_probability
-        valid, ready, payload, callback = self.valid, self.ready, self.payload, self.callback
-        driving = False
-        while True:
-            accept = not stall or rng.random() >= stall
-            if accept != driving:
-                ready.value = int(accept)
-                driving = accept
-            if accept:
-                await read_only
-                if valid.value:
-                    word = payload.value.to_unsigned()
-                    await edge
-                    self.received += 1
-                    callback(word)
-                    continue
-            await edge
+        bus.valid.value = 0
+        self.count += 1
 
 
 class Scoreboard:
@@ -287,7 +141,7 @@ class Scoreboard:
 
 
 class CoreTestbench:
-    """Driver, monitor, parameter driver and scoreboard for one core and stimulus.
+    """Source, sink, monitor, parameter source and scoreboard for one core and stimulus.
 
     Parameters
     ----------
@@ -295,8 +149,8 @@ class CoreTestbench:
         The top level; the core's ports are ``prefix + "currents__valid"`` etc.
     job : dict
         ``config``, ``currents`` (T×N), ``parameter_writes`` ([t, address,
-        value] lists), ``seed``, ``input_gaps``, ``output_stalls`` and
-        ``name``; see :mod:`sim.runner`.
+        value] lists), ``clears`` (timesteps), ``seed``, ``input_gaps``,
+        ``output_stalls`` and ``name``; see :mod:`lifq.sim.runner`.
     prefix : str
     clock_period_ns : int
     """
@@ -305,45 +159,48 @@ class CoreTestbench:
     stall_window = 5000
 
     def __init__(self, dut, job, *, prefix="", clock_period_ns=10):
+        import numpy as np
+
         from lifq.hdl.datapath import latency
         from lifq.hdl.interfaces import parameter_write_layout, update_layout
 
-        self.dut = dut
         self.name = job.get("name", prefix or "core")
         self.cfg = LIFConfig(**job["config"])
         self.currents = job["currents"]
         self.writes = [tuple(w) for w in job.get("parameter_writes", [])]
+        self.clears = sorted(job.get("clears", []))
         self.seed = int(job["seed"])
         self.clock_period_ns = clock_period_ns
         self.latency = latency(self.cfg)
         self.log = dut._log.getChild(self.name) if hasattr(dut._log, "getChild") else dut._log
-        port = lambda name: getattr(dut, prefix + name)
         self.clock = dut.clk
-        port("clear").value = 0
+        self.clear = getattr(dut, prefix + "clear")
+        self.clearing = getattr(dut, prefix + "clearing")
+        self.clear.value = 0
 
-        import numpy as np
         expected_spikes, expected_v = expected_outputs(
             self.cfg, np.asarray(self.currents, dtype=np.int64).reshape(-1, self.cfg.neurons),
-            self.writes)
+            self.writes, self.clears)
         update_fields = payload_fields(update_layout(self.cfg))
         assert list(update_fields) == ["neuron", "spike_count", "membrane"], update_fields
         self.scoreboard = Scoreboard(self.cfg, expected_spikes, expected_v,
-                                     _decoder(update_fields), self.log,
+                                     decoder(update_fields), self.log,
                                      max_reports=int(job.get("max_reports", 20)))
-        self.driver = CurrentDriver(
-            self.clock, port("currents__valid"), port("currents__ready"),
-            port("currents__payload"), rng=random.Random(2 * self.seed),
-            gap_probability=float(job.get("input_gaps", 0.0)))
-        self.monitor = UpdateMonitor(
-            self.clock, port("updates__valid"), port("updates__ready"),
-            port("updates__payload"), self.scoreboard.receive,
-            rng=random.Random(2 * self.seed + 1),
-            stall_probability=float(job.get("output_stalls", 0.0)))
+        self.source = StreamSource(
+            StreamBus.from_prefix(dut, prefix + "currents"), self.clock,
+            pause=random_pauses(2 * self.seed, float(job.get("input_gaps", 0.0))))
+        updates = StreamBus.from_prefix(dut, prefix + "updates")
+        self.sink = StreamSink(updates, self.clock,
+                               pause=random_pauses(2 * self.seed + 1,
+                                                   float(job.get("output_stalls", 0.0))))
+        self.monitor = StreamMonitor(updates, self.clock, self.scoreboard.receive)
+        self.input_gaps = float(job.get("input_gaps", 0.0))
+        self.output_stalls = float(job.get("output_stalls", 0.0))
         self.parameters = None
         if self.cfg.programmable:
-            self.parameters = ParameterDriver(
-                self.clock, port("parameters__valid"), port("parameters__ready"),
-                port("parameters__payload"), payload_fields(parameter_write_layout()))
+            self.parameters = ParameterSource(
+                StreamBus.from_prefix(dut, prefix + "parameters"), self.clock,
+                payload_fields(parameter_write_layout()))
         elif self.writes:
             raise ValueError(f"{self.name}: parameter writes need a programmable core")
         self.hung = None
@@ -353,37 +210,54 @@ class CoreTestbench:
         from cocotb.simtime import get_sim_time
         return int(get_sim_time("ns") // self.clock_period_ns)
 
+    async def _clear(self):
+        """Ask for a clear and wait until the core has set every membrane to v0."""
+        edge, read_only = RisingEdge(self.clock), ReadOnly()
+        await edge
+        self.clear.value = 1
+        await edge
+        self.clear.value = 0
+        while True:
+            await read_only
+            if not self.clearing.value:
+                break
+            await edge
+
     async def _sequence(self):
-        """Feed the timesteps, writing parameters between them."""
+        """Feed the timesteps, with clears and parameter writes between them."""
         writes = collections.defaultdict(list)
         for t, address, value in self.writes:
             writes[t].append((address, value))
+        clears = set(self.clears)
         for t, row in enumerate(self.currents):
-            if t in writes:
-                await self.driver.wait_idle()  # every current of timestep t−1 taken
-                for address, value in writes[t]:
-                    name = PARAMETER_NAMES.get(address, f"address {address}")
-                    self.log.info("before timestep %d: write %s = %d", t, name, value)
-                    await self.parameters.write(address, value)
-            self.driver.send(row)
+            if t in writes or t in clears:
+                await self.source.wait_idle()  # every current of timestep t−1 taken
+            if t in clears:
+                self.log.info("before timestep %d: clear", t)
+                await self._clear()
+            for address, value in writes.get(t, ()):
+                name = PARAMETER_NAMES.get(address, f"address {address}")
+                self.log.info("before timestep %d: write %s = %d", t, name, value)
+                await self.parameters.write(address, value)
+            self.source.send(row)
 
     async def _watchdog(self):
         window = Timer(self.stall_window * self.clock_period_ns, unit="ns")
         progress = -1
         while not self.scoreboard.done.is_set():
-            now = (self.driver.sent + self.monitor.received
-                   + (self.parameters.written if self.parameters else 0))
+            now = (self.source.count + self.monitor.count
+                   + (self.parameters.count if self.parameters else 0))
             if now == progress:
                 j = len(self.scoreboard.received)
                 t, n = divmod(j, self.cfg.neurons)
                 total = self.scoreboard.total
-                if self.driver.sent == total:
+                if self.source.count == total:
                     self.hung = (f"all {total} currents taken but only {j} updates received "
                                  f"and none for {self.stall_window} cycles: lost transfers "
                                  f"from timestep {t}, neuron {n} on")
                 else:
                     self.hung = (f"no transfer for {self.stall_window} cycles: "
-                                 f"{self.driver.sent} of {total} currents taken, {j} updates "
+                                 f"{self.source.count} of {total} currents taken, {j} updates "
                                  f"received, waiting for timestep {t}, neuron {n}")
                 self.log.error("%s", self.hung)
                 self.scoreboard.done.set()
@@ -394,10 +268,9 @@ class CoreTestbench:
     async def run(self):
         """Run the stimulus to its end; returns once the scoreboard is final."""
         self.log.info("%s: %d timesteps × %d neurons, seed %d (replay with LIFQ_SEED=%d), "
-                      "input gaps %.2f, output stalls %.2f, %d parameter writes",
+                      "input gaps %.2f, output stalls %.2f, %d parameter writes, %d clears",
                       self.name, len(self.currents), self.cfg.neurons, self.seed, self.seed,
-                      self.driver.gap_probability, self.monitor.stall_probability,
-                      len(self.writes))
+                      self.input_gaps, self.output_stalls, len(self.writes), len(self.clears))
         self.first_cycle = self._cycle()
         sequence = cocotb.start_soon(self._sequence())
         watchdog = cocotb.start_soon(self._watchdog())
@@ -409,8 +282,8 @@ class CoreTestbench:
                 await RisingEdge(self.clock)
         for task in (sequence, watchdog):
             task.cancel()
-        self.driver.stop()
-        self.monitor.stop()
+        for part in (self.source, self.sink, self.monitor):
+            part.stop()
         self.scoreboard.finish()
         if self.scoreboard.passed:
             self.log.info("%s: %d updates equal the golden model (%d cycles)", self.name,

@@ -16,18 +16,19 @@ Importing this module is cheap: numpy and the golden model only.
 import numpy as np
 
 from lifq.golden import simulate
+from lifq.spec import Register
 from lifq.spec import InputError
 
 __all__ = ["MISSING", "PARAMETER_NAMES", "expected_outputs", "first_mismatch",
-           "describe_mismatch", "normalize_parameter_writes"]
+           "describe_mismatch", "normalize_parameter_writes", "normalize_clears",
+           "apply_parameter_write"]
 
 #: Placeholder in a T×N result for an output transfer the core never made.
 #: :func:`first_mismatch` reports it as ``got = None``.
 MISSING = np.iinfo(np.int64).min
 
-#: Register names of the parameter port, by address (``hdl.ParameterAddress``;
-#: repeated here so that this module does not import Amaranth).
-PARAMETER_NAMES = {0: "threshold", 1: "decay", 2: "bias"}
+#: Register names of the parameter port, by address (:class:`lifq.spec.Register`).
+PARAMETER_NAMES = {int(register): register.parameter for register in Register}
 _ADDRESSES = {name: address for address, name in PARAMETER_NAMES.items()}
 
 
@@ -95,32 +96,53 @@ def apply_parameter_write(cfg, address, value):
         return cfg
 
 
-def expected_outputs(cfg, currents, parameter_writes=None):
-    """Golden spike counts and membranes for a stimulus with parameter writes.
+def normalize_clears(clears, steps=None):
+    """Clears as a sorted list of distinct timesteps (each clear happens before its t).
 
-    Without writes this is ``golden.simulate(cfg, currents)``.  With writes,
-    the timesteps are cut into segments at each write; every segment is one
-    ``golden.simulate`` call with the config as written so far, starting from
-    the membranes the previous segment ended with.
+    Raises
+    ------
+    ValueError
+        For a timestep outside 0 … T−1 (when ``steps`` is given) or below 0.
+    """
+    result = sorted({int(t) for t in (clears or ())})
+    for t in result:
+        if t < 0 or (steps is not None and t >= steps):
+            raise ValueError(f"clear before timestep {t}: allowed 0 … "
+                             f"{'' if steps is None else steps - 1}")
+    return result
+
+
+def expected_outputs(cfg, currents, parameter_writes=None, clears=None):
+    """Golden spike counts and membranes for a stimulus with parameter writes and clears.
+
+    Without either this is ``golden.simulate(cfg, currents)``.  Otherwise the
+    timesteps are cut into segments at each write and each clear; every
+    segment is one ``golden.simulate`` call with the config as written so
+    far, starting from the membranes the previous segment ended with — or
+    from ``initial_membrane`` after a clear, which leaves the parameters as
+    they are.
 
     Returns
     -------
     spikes, v : ndarray of int64, shape (T, N)
     """
     currents = np.asarray(currents, dtype=np.int64)
-    writes = normalize_parameter_writes(parameter_writes, currents.shape[0])
-    if not writes:
-        return simulate(cfg, currents)
     steps = currents.shape[0]
+    writes = normalize_parameter_writes(parameter_writes, steps)
+    clears = normalize_clears(clears, steps)
+    if not writes and not clears:
+        return simulate(cfg, currents)
     spikes = np.empty(currents.shape, dtype=np.int64)
     v = np.empty(currents.shape, dtype=np.int64)
-    boundaries = sorted({t for t, _, _ in writes} | {steps})
+    boundaries = sorted({t for t, _, _ in writes} | set(clears) | {steps})
     start, membranes, config = 0, None, cfg
     for end in boundaries:
         if end > start:
             spikes[start:end], v[start:end] = simulate(config, currents[start:end], v0=membranes)
             membranes = v[end - 1]
             start = end
+        if end in clears:
+            membranes = None          # simulate starts from initial_membrane
         for t, address, value in writes:
             if t == end:
                 config = apply_parameter_write(config, address, value)

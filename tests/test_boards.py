@@ -454,11 +454,18 @@ def serial_board():
         os.close(slave)
 
 
+#: Seconds ``lifq run`` waits for a reply from the simulated board behind a pseudo-terminal:
+#: the simulation is thousands of times slower than a board, more so on a busy machine.
+SIMULATED_BOARD_TIMEOUT = 60
+
+
 def test_lifq_run_matches_lifq_golden(serial_board, tmp_path, capsys):
     stim = VECTORS / "mod_signed_basic.stim.json"
     port = serial_board(LIFConfig(neurons=2, threshold=100))
     board_out, golden_out = tmp_path / "board.json", tmp_path / "golden.json"
-    assert main(["run", "--port", port, str(stim), "-o", str(board_out), "--check"]) == 0
+    # A simulated board is far slower than a real one: wait for it as long as it takes.
+    assert main(["run", "--port", port, str(stim), "-o", str(board_out), "--check",
+                 "--timeout", str(SIMULATED_BOARD_TIMEOUT)]) == 0
     assert main(["golden", str(stim), "-o", str(golden_out)]) == 0
     assert board_out.read_text() == golden_out.read_text()
 
@@ -467,7 +474,7 @@ def test_lifq_run_without_a_board_is_one_line(serial_board, tmp_path, capsys):
     stim = tmp_path / "stim.json"
     stim.write_text(json.dumps({"config": {"neurons": 2}, "currents": [[1, 2]]}))
     port = serial_board(None)
-    assert main(["run", "--port", port, str(stim)]) == 2
+    assert main(["run", "--port", port, str(stim), "--timeout", "0.5"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no lifq board answers" in err
     assert main(["run", "--port", str(tmp_path / "ttyNONE"), str(stim)]) == 2

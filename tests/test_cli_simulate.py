@@ -80,3 +80,33 @@ def test_bad_stimulus_is_an_input_error(tmp_path):
     process = lifq("simulate", str(stim), "--simulator", "amaranth")
     assert process.returncode == 2
     assert "currents[0][1] = 300 is outside input_width = 8" in process.stderr
+
+
+@pytest.mark.parametrize("stage", ["build", "run"])
+def test_a_failing_simulator_is_one_line_exit_2(stage, vector, tmp_path, monkeypatch, capsys):
+    """A simulator that fails to build or crashes (not a mismatch): one line naming
+    the simulator and the log, exit 2, no traceback, no result file."""
+    from lifq.sim import runner
+
+    class Broken:
+        def build(self, **options):
+            if stage == "build":
+                raise RuntimeError("iverilog: syntax error in line 3\nand more lines")
+            (options["build_dir"]).mkdir(parents=True, exist_ok=True)
+
+        def test(self, **options):
+            raise RuntimeError("vvp: segmentation fault")
+
+    monkeypatch.setattr(runner, "cocotb_runner", lambda *arguments: Broken())
+    monkeypatch.setenv("LIFQ_BUILD_DIR", str(tmp_path / "builds"))
+    result = tmp_path / "result.json"
+    status = main(["simulate", str(vector.stim_path), "--simulator", "icarus", "-o",
+                   str(result)])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith(f"lifq simulate: error: icarus {stage}")
+    assert "failed" in lines[0] and "log: " in lines[0]
+    assert not result.exists()

@@ -93,9 +93,12 @@ def _campaign_jobs(simulator):
         rng = np.random.default_rng([BASE_SEED, index])
         steps = max(8, int(np.ceil(per_weight * weights[name] / cfg.neurons)))
         gaps, stalls = TRAFFIC[index % len(TRAFFIC)]
+        # Every other configuration is cleared twice on the way (membranes back to v0).
+        clears = sorted(int(t) for t in rng.choice(np.arange(1, steps), 2, replace=False)) \
+            if index % 2 else []
         jobs.append(RtlJob(cfg, random_currents(cfg, steps, rng), seed=BASE_SEED * 1000 + index,
                            input_gaps=gaps, output_stalls=stalls, name=name,
-                           parameter_writes=_parameter_writes(cfg, steps, rng)))
+                           parameter_writes=_parameter_writes(cfg, steps, rng), clears=clears))
     # Full rate: no gaps, no stalls, N above the pipeline depth.
     cfg = CONFIGS["n_above_depth"]
     rng = np.random.default_rng([BASE_SEED, 999])
@@ -148,7 +151,7 @@ def test_configuration_matches_golden(name, simulator):
     assert np.array_equal(run.spikes, run.expected_spikes), _failure(simulator, name, job, run)
     assert np.array_equal(run.v, run.expected_v), _failure(simulator, name, job, run)
     assert (run.neurons == np.arange(job.cfg.neurons)).all()
-    if not job.parameter_writes:
+    if not job.parameter_writes and not job.clears:
         spikes, v = simulate(job.cfg, job.currents)
         assert np.array_equal(run.spikes, spikes) and np.array_equal(run.v, v)
 
@@ -174,6 +177,14 @@ def test_campaign_size_and_coverage(simulator, record_property):
     assert any(cfg.neurons < full_rate_neurons(cfg) for cfg in cfgs)
     assert any(cfg.neurons > full_rate_neurons(cfg) for cfg in cfgs)
     assert sum(len(job.parameter_writes or []) > 0 for job, _ in runs.values()) >= 5
+    # Clears that change the outcome: the core's membranes really went back to v0.
+    cleared = [job for job, _ in runs.values() if job.clears]
+    assert len(cleared) >= 10
+    assert sum(not np.array_equal(expected_outputs(job.cfg, job.currents,
+                                                   job.parameter_writes, job.clears)[1],
+                                  expected_outputs(job.cfg, job.currents,
+                                                   job.parameter_writes)[1])
+               for job in cleared) >= 5
     assert all(run.passed for _, run in runs.values()), [
         name for name, (_, run) in runs.items() if not run.passed]
 

@@ -169,3 +169,15 @@ def test_bad_arguments():
         formal.FormalHarness(LEAKY, "nonsense")
     with pytest.raises(ValueError, match="reset"):
         formal.FormalHarness(WIDE, "bound")
+
+
+def test_a_proof_on_a_machine_that_never_ran_yowasp(monkeypatch, tmp_path):
+    """A fresh machine: the first run of each YoWASP tool compiles it and says so on
+    standard error, which smtbmc would read as a solver reply.  The runner compiles
+    the tools first, so the first proof passes too."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("YOWASP_CACHE_DIR", str(tmp_path / "cache" / "YoWASP"))
+    result = formal.prove("all", INTEGRATE, 12, timeout=TIMEOUT)
+    assert result.passed, explain(result)
+    assert "successful proof by k-induction" in result.log
+    assert list((tmp_path / "cache" / "YoWASP").rglob("*")), "the cache was not used"

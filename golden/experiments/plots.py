@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-__all__ = ["plot_trains", "plot_sqnr", "plot_hardware"]
+__all__ = ["plot_trains", "plot_sqnr", "plot_hardware", "plot_accuracy"]
 
 # One colour per reset in every figure.
 RESET_COLORS = {"zero": "tab:red", "subtract": "tab:orange", "mod": "tab:blue"}
@@ -214,3 +214,41 @@ def _width_panel(ax, rows, theta, settings):
     ax.set_ylabel(r"max $\|x-\vartheta k\|_{A,D}\;/\;\vartheta$")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
+
+
+def plot_accuracy(table, path):
+    """Test accuracy over the number of timesteps T, one line per reset.
+
+    ``table`` is a :class:`lifq.golden.accuracy.AccuracyTable`; the float
+    ANN is a horizontal line, the band within one point of it shaded, the
+    integer-weight ANN dotted.  Each point is labelled with the mean spike
+    events per sample.
+    """
+    figure = Figure(figsize=(7.5, 4.8), layout="constrained")
+    ax = figure.subplots()
+    ann = 100 * table.ann
+    ax.axhspan(ann - 1, ann, color="gray", alpha=0.15, label="within 1 point of the float ANN")
+    ax.axhline(ann, color="black", linewidth=1.5, label=f"float ANN ({ann:.2f} %)")
+    ax.axhline(100 * table.ann_int, color="black", linestyle=":", linewidth=1,
+               label=f"integer weights, float activations ({100 * table.ann_int:.2f} %)")
+    for reset in table.resets:
+        accuracy = [100 * a for a in table.snn[reset]]
+        ax.plot(table.steps, accuracy, color=RESET_COLORS[reset], marker="o",
+                label=RESET_NAMES[reset])
+        for steps, value, events in zip(table.steps, accuracy, table.events[reset]):
+            ax.annotate(f"{events:.0f}", (steps, value), textcoords="offset points",
+                        xytext=(0, 6), ha="center", fontsize=7, color=RESET_COLORS[reset])
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(table.steps, [str(t) for t in table.steps])
+    low = min(min(table.snn[r]) for r in table.resets)
+    ax.set_ylim(max(0.0, min(100 * low, ann - 1) - 2), 100.5)
+    ax.set_xlabel("timesteps T (the same input every step)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="lower right")
+    sizes = "-".join(str(n) for n in table.sizes)
+    settings = table.settings
+    figure.suptitle(f"{table.dataset}: ANN {sizes} → integer LIF network "
+                    f"(q = {settings['spike_bits']}, {settings['weight_bits']}-bit weights); "
+                    "numbers: mean spike events per sample", fontsize=9)
+    _save(figure, path)

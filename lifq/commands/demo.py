@@ -2,10 +2,13 @@
 
 1. the golden model runs one input train through the three resets and prints
    the spike table and the quantization error of each reset;
-2. the core of the example config is generated as Verilog;
-3. the Verilog runs on a simulator, every update checked against the golden model;
-4. the iCEBreaker bitstream of the core is built and its report printed;
-5. a summary of all four.
+2. a float ReLU MLP trained on scikit-learn's digits is converted into an
+   integer LIF network for each reset and its test accuracy printed at
+   T = 1, 2, 4 beside the float ANN's;
+3. the core of the example config is generated as Verilog;
+4. the Verilog runs on a simulator, every update checked against the golden model;
+5. the iCEBreaker bitstream of the core is built and its report printed;
+6. a summary of all five.
 """
 
 import pathlib
@@ -21,7 +24,9 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "demo", help="run the built-in example end to end",
         description="Run a built-in example through the golden model and print the spike "
-                    "table and the quantization error of each reset.")
+                    "table and the quantization error of each reset, convert a digits "
+                    "classifier into an integer LIF network, then generate, simulate and "
+                    "build the core.")
     parser.add_argument("--steps", type=int, default=48, metavar="T",
                         help="timesteps of the example (default 48)")
     parser.add_argument("--simulator", choices=("icarus", "verilator"), default="icarus",
@@ -76,6 +81,20 @@ def golden_stage(steps):
           "(|v| ≤ θ − 1); zero and subtract do not once inputs exceed θ.")
 
 
+def network_stage(steps=(1, 2, 4)):
+    """The digits network converted per reset: its accuracy table at a few T."""
+    from lifq.golden.accuracy import accuracy_table
+    from lifq.golden.datasets import load_digits, train_mlp
+
+    from .accuracy import format_table
+    dataset = load_digits()
+    table = accuracy_table(train_mlp(dataset, (64,)), dataset, steps=steps)
+    print("\nNetwork: a float ReLU MLP trained on scikit-learn's digits (pixels 0 … 16 as "
+          "integer inputs), converted into an integer LIF network for each reset\n")
+    print(format_table(table, len(dataset.y_train), len(dataset.y_test)))
+    return table
+
+
 def verilog_stage(cfg, build_dir):
     from lifq.hdl import generate
     from lifq.hdl.datapath import full_rate_neurons, latency
@@ -111,6 +130,7 @@ def run(args):
     build_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     golden_stage(args.steps)
+    table = network_stage()
     cfg = example_config()
     verilog = verilog_stage(cfg, build_dir)
     equal = simulation_stage(cfg, example_currents(args.steps), args.simulator)
@@ -118,6 +138,8 @@ def run(args):
 
     print("\nSummary")
     print(f"  golden model   reset-to-mod error below θ = {cfg.threshold}")
+    print(f"  network        digits, reset-to-mod at T = {table.steps[0]}: "
+          f"{100 * table.snn['mod'][0]:.2f} % (float ANN {100 * table.ann:.2f} %)")
     print(f"  Verilog        {verilog}")
     print(f"  {'RTL (' + args.simulator + ')':<14} {'bit-exact' if equal else 'MISMATCH'}")
     if report is not None:

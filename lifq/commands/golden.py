@@ -1,22 +1,39 @@
-"""``lifq golden STIM [-o RESULT]``: the golden-model result of a stimulus."""
+"""``lifq golden STIM [-o RESULT]``: the golden-model result of a stimulus.
 
-from lifq.golden import simulate
-from lifq.sim.files import load_stimulus, write_result
+A stimulus with a ``"network"`` key is a network stimulus (SPEC §6) and
+gives a network result; any other is a single core's (SPEC §4).
+"""
+
+from lifq.golden import simulate, simulate_network
+from lifq.sim.files import load_stimulus, parse_json, read_text, write_result
+from lifq.sim.network_files import network_stimulus_from_document, write_network_result
+from lifq.spec import InputError
 
 
 def register(subparsers):
     parser = subparsers.add_parser(
         "golden", help="run the golden model on a stimulus",
-        description="Run the bit-exact golden model on a stimulus file and write the result "
-                    "file (standard output without -o).")
+        description="Run the bit-exact golden model on a stimulus file (a core's, or a "
+                    "network's: one with a \"network\" key) and write the result file "
+                    "(standard output without -o).")
     parser.add_argument("stimulus", metavar="STIM", help="stimulus JSON file")
     parser.add_argument("-o", "--output", metavar="RESULT", help="result JSON file")
     parser.add_argument("--config", metavar="CONFIG",
-                        help="JSON or TOML config whose parameters override the stimulus's")
+                        help="JSON or TOML config whose parameters override the stimulus's "
+                             "(single-core stimuli)")
     parser.set_defaults(run=run)
 
 
 def run(args):
+    document = parse_json(args.stimulus, read_text(args.stimulus))
+    if isinstance(document, dict) and "network" in document:
+        if args.config is not None:
+            raise InputError("--config overrides a core's parameters; a network stimulus sets "
+                             "them per layer")
+        stimulus = network_stimulus_from_document(args.stimulus, document)
+        write_network_result(args.output, simulate_network(stimulus.network, stimulus.inputs))
+        return
+    # load_stimulus reads the file again: sim.files has no reader of a parsed document.
     stimulus = load_stimulus(args.stimulus, args.config)
     spikes, v = simulate(stimulus.config, stimulus.currents)
     write_result(args.output, spikes, v)

@@ -25,6 +25,9 @@ def register(subparsers):
                         help="JSON or TOML config whose parameters override the stimulus's")
     parser.add_argument("--baud", metavar="BAUD", default=str(DEFAULT_BAUD),
                         help=f"baud rate the bitstream was built for (default {DEFAULT_BAUD})")
+    parser.add_argument("--timeout", metavar="SECONDS", default="1",
+                        help="seconds to wait for a reply (default 1; a simulated board "
+                             "needs more)")
     parser.add_argument("--check", action="store_true",
                         help="also run the golden model; exit 1 at the first difference")
     parser.set_defaults(run=run)
@@ -36,7 +39,11 @@ def run(args):
         baud = int(args.baud)
     except ValueError:
         raise InputError(f"--baud = {args.baud!r} must be an integer") from None
-    transport = SerialTransport(args.port, baud)
+    try:
+        timeout = float(args.timeout)
+    except ValueError:
+        raise InputError(f"--timeout = {args.timeout!r} must be a number of seconds") from None
+    transport = SerialTransport(args.port, baud, timeout=timeout)
     try:
         board = Board(transport, name=args.port)
         spikes, v = run_stimulus(board, stimulus.config, stimulus.currents)

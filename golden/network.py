@@ -1,0 +1,190 @@
+"""The bit-exact network of SPEC §6, built on the neuron model of SPEC §1.
+
+Per timestep, for every layer in order: the synaptic sum of the previous
+layer's spike counts (the network input for the first layer), saturated to
+the layer's ``input_width``, then one step of the neuron model
+(:func:`lifq.golden.model.step`, unchanged) with that current plus the
+layer's bias.  Nothing here re-implements the leak or the firing rule.
+
+Everything is vectorised over a batch of samples: inputs of shape (T, N_0)
+are one sample, (S, T, N_0) are S samples (a data set) that share nothing
+but the network; each starts from ``initial_membrane``.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from lifq.spec import INPUT_RANGE, InputError, NetworkConfig, check_array_range, integer_array
+
+from .model import step
+
+__all__ = ["simulate_network", "layer_step", "synaptic_current", "validate_inputs",
+           "NetworkResult", "BatchResult"]
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkResult:
+    """The run of one sample (inputs of shape T × N_0).
+
+    Attributes
+    ----------
+    layers : list of (spikes, v), or None
+        Per layer, the signed spike counts k and membranes v' after each
+        step, int64 arrays of shape (T, N_ℓ); None when not recorded.
+    scores : ndarray of int64, shape (N_L,)
+        score[n] = θ_L·Σ_t k_L[t][n] + v_L[T−1][n].
+    prediction : int
+        argmax of the scores, the lowest n on ties.
+    events : int
+        Spike events: the non-zero spike counts of every layer and step.
+    """
+
+    layers: list
+    scores: np.ndarray
+    prediction: int
+    events: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchResult:
+    """The runs of S samples (inputs of shape S × T × N_0).
+
+    Attributes
+    ----------
+    layers : list of (spikes, v), or None
+        Per layer, int64 arrays of shape (S, T, N_ℓ); None when not recorded.
+    scores : ndarray of int64, shape (S, N_L)
+    predictions : ndarray of int64, shape (S,)
+    events : ndarray of int64, shape (S,)
+        Non-zero spike counts per sample, all layers and steps.
+    """
+
+    layers: list
+    scores: np.ndarray
+    predictions: np.ndarray
+    events: np.ndarray
+
+    def sample(self, index):
+        """The :class:`NetworkResult` of one sample."""
+        layers = None if self.layers is None else [
+            (spikes[index], v[index]) for spikes, v in self.layers]
+        return NetworkResult(layers=layers, scores=self.scores[index],
+                             prediction=int(self.predictions[index]),
+                             events=int(self.events[index]))
+
+
+def validate_inputs(net, inputs):
+    """Check network inputs against ``net``; return them as int64.
+
+    Parameters
+    ----------
+    net : NetworkConfig
+    inputs : array_like of int, shape (T, N_0) or (S, T, N_0)
+
+    Raises
+    ------
+    InputError
+        For a wrong shape, a non-integer entry or a value outside
+        ``input_bits``, naming the first offender, e.g.
+        ``inputs[1][0] = 300 is out of range: allowed -128 … 127 for input_bits = 8``.
+    """
+    dimensions = 3 if _depth(inputs) == 3 else 2
+    what = (f"a T×N0 matrix of integers (N0 = {net.inputs})" if dimensions == 2
+            else f"an S×T×N0 array of integers (N0 = {net.inputs})")
+    array = integer_array("inputs", inputs, dimensions, what)
+    if array.shape[-1] != net.inputs:
+        raise InputError(f"inputs have {array.shape[-1]} column(s) per timestep but the network "
+                         f"has inputs = {net.inputs}")
+    check_array_range("inputs", array, INPUT_RANGE, net)
+    return array
+
+
+def _depth(value):
+    """Axes of an ndarray, or nesting depth of lists judged by their first entries."""
+    if isinstance(value, np.ndarray):
+        return value.ndim
+    depth = 0
+    while isinstance(value, (list, tuple)) and value:
+        depth, value = depth + 1, value[0]
+    return depth
+
+
+def synaptic_current(layer, a):
+    """clamp(W_ℓ · a, input_width): the currents of a layer, without its bias.
+
+    Parameters
+    ----------
+    layer : LayerConfig
+    a : ndarray of int64, shape (..., N_{ℓ−1})
+        Spike counts of the previous layer (or network inputs).
+
+    Notes
+    -----
+    The int64 product is exact: |a| < 2^15 (inputs have at most 16 bits,
+    spike counts at most 9), |W| ≤ 2^15 and N_{ℓ−1} ≤ 2^16, so every partial
+    sum is below 2^46 in magnitude.
+    """
+    neuron = layer.neuron
+    total = np.matmul(a, layer.weights.T)
+    return np.clip(total, neuron.current_min, neuron.current_max, out=total)
+
+
+def layer_step(layer, v, a):
+    """One timestep of a layer: returns (k, v') for membranes v and inputs a.
+
+    The current of neuron n is clamp(Σ_j W[n][j]·a[j], input_width) + b[n];
+    the neuron config's own bias is 0, so :func:`lifq.golden.model.step`
+    forms u = vl + i + b exactly as SPEC §1.
+    """
+    return step(layer.neuron, v, synaptic_current(layer, a) + layer.bias)
+
+
+def simulate_network(net, inputs, *, record=True):
+    """Run a network over T timesteps, for one sample or a batch.
+
+    Parameters
+    ----------
+    net : NetworkConfig
+    inputs : array_like of int, shape (T, N_0) or (S, T, N_0)
+        ``inputs[t]`` (or ``inputs[s, t]``) is the input vector x of timestep
+        t, integers in ``input_bits``.  A batch may be a read-only broadcast
+        view, e.g. ``np.broadcast_to(x[:, None], (S, T, N_0))`` for the same
+        x every timestep.
+    record : bool
+        Keep every layer's spikes and membranes; with False only the
+        scores, predictions and events are kept (data-set evaluation).
+
+    Returns
+    -------
+    NetworkResult
+        For inputs of shape (T, N_0).
+    BatchResult
+        For inputs of shape (S, T, N_0).
+    """
+    if not isinstance(net, NetworkConfig):
+        raise TypeError(f"net must be a NetworkConfig, not {type(net).__name__}")
+    inputs = validate_inputs(net, inputs)
+    batched = inputs.ndim == 3
+    x = inputs if batched else inputs[None]
+    samples, steps, _ = x.shape
+    membranes = [np.full((samples, layer.neurons), layer.neuron.initial_membrane,
+                         dtype=np.int64) for layer in net.layers]
+    trace = [np.empty((2, samples, steps, layer.neurons), dtype=np.int64)
+             for layer in net.layers] if record else None
+    output_spikes = np.zeros((samples, net.outputs), dtype=np.int64)
+    events = np.zeros(samples, dtype=np.int64)
+    for t in range(steps):
+        a = x[:, t]
+        for number, layer in enumerate(net.layers):
+            a, membranes[number] = layer_step(layer, membranes[number], a)
+            events += np.count_nonzero(a, axis=1)
+            if record:
+                trace[number][0, :, t] = a
+                trace[number][1, :, t] = membranes[number]
+        output_spikes += a
+    scores = net.layers[-1].neuron.threshold * output_spikes + membranes[-1]
+    predictions = np.argmax(scores, axis=1)  # the first maximum: lowest n on ties
+    layers = None if trace is None else [(spikes, v) for spikes, v in trace]
+    result = BatchResult(layers=layers, scores=scores, predictions=predictions, events=events)
+    return result if batched else result.sample(0)
