@@ -19,7 +19,7 @@ from lifq.spec import INPUT_RANGE, InputError, NetworkConfig, check_array_range,
 
 from .model import step
 
-__all__ = ["simulate_network", "layer_step", "synaptic_current", "validate_inputs",
+__all__ = ["simulate_network", "layer_step", "layer_drive", "synaptic_current", "validate_inputs",
            "NetworkResult", "BatchResult"]
 
 
@@ -130,14 +130,18 @@ def synaptic_current(layer, a):
     return np.clip(total, neuron.current_min, neuron.current_max, out=total)
 
 
+def layer_drive(layer, a):
+    """i + b of every neuron of a layer: clamp(Σ_j W[n][j]·a[j], input_width) + b[n]."""
+    return synaptic_current(layer, a) + layer.bias
+
+
 def layer_step(layer, v, a):
     """One timestep of a layer: returns (k, v') for membranes v and inputs a.
 
-    The current of neuron n is clamp(Σ_j W[n][j]·a[j], input_width) + b[n];
-    the neuron config's own bias is 0, so :func:`lifq.golden.model.step`
-    forms u = vl + i + b exactly as SPEC §1.
+    The layer's neuron config has bias 0, so :func:`lifq.golden.model.step`
+    given the drive i + b forms u = vl + i + b exactly as SPEC §1.
     """
-    return step(layer.neuron, v, synaptic_current(layer, a) + layer.bias)
+    return step(layer.neuron, v, layer_drive(layer, a))
 
 
 def simulate_network(net, inputs, *, record=True):
@@ -150,7 +154,8 @@ def simulate_network(net, inputs, *, record=True):
         ``inputs[t]`` (or ``inputs[s, t]``) is the input vector x of timestep
         t, integers in ``input_bits``.  A batch may be a read-only broadcast
         view, e.g. ``np.broadcast_to(x[:, None], (S, T, N_0))`` for the same
-        x every timestep.
+        x every timestep (direct encoding); the first layer's drive is then
+        computed once instead of every step, as it cannot change.
     record : bool
         Keep every layer's spikes and membranes; with False only the
         scores, predictions and events are kept (data-set evaluation).
@@ -174,10 +179,16 @@ def simulate_network(net, inputs, *, record=True):
              for layer in net.layers] if record else None
     output_spikes = np.zeros((samples, net.outputs), dtype=np.int64)
     events = np.zeros(samples, dtype=np.int64)
+    first = net.layers[0]
+    # A time stride of 0 is the same input vector at every step.
+    constant_drive = layer_drive(first, x[:, 0]) if steps > 1 and x.strides[1] == 0 else None
     for t in range(steps):
         a = x[:, t]
         for number, layer in enumerate(net.layers):
-            a, membranes[number] = layer_step(layer, membranes[number], a)
+            if number == 0 and constant_drive is not None:
+                a, membranes[0] = step(first.neuron, membranes[0], constant_drive)
+            else:
+                a, membranes[number] = layer_step(layer, membranes[number], a)
             events += np.count_nonzero(a, axis=1)
             if record:
                 trace[number][0, :, t] = a
