@@ -11,11 +11,10 @@ flight keeps the line busy in both directions.
 
 from amaranth.hdl import Module
 from amaranth.lib import memory, stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import In
 from amaranth.utils import exact_log2
 
-from lifq.hdl.interfaces import (current_signature, neuron_index_shape, parameter_signature,
-                                  parameter_values_layout, update_signature)
+from lifq.hdl.interfaces import forward
 from lifq.spec import LIFConfig, check_integer
 
 from . import protocol
@@ -71,28 +70,20 @@ class LinkEngine(wiring.Component):
             check_integer(name, value, low, high)
         exact_log2(max_payload)  # raises ValueError unless a power of two
         self._config = config
-        self._info = protocol.info_payload(config, clock_hz=clock_hz, divisor=divisor,
-                                           max_payload=max_payload)
         self._timeout = timeout
         self._max_payload = max_payload
-        members = {
-            "rx": In(stream.Signature(8)),
-            "rx_error": In(1),
-            "tx": Out(stream.Signature(8)),
-            "currents": Out(current_signature(config)),
-            "updates": In(update_signature(config)),
-            "clear": Out(1),
-            "core_clearing": In(1),
-            "next_neuron": In(neuron_index_shape(config)),
-            "spike": Out(1),
-            "error": Out(1),
-            "busy": Out(1),
-        }
-        if config.programmable:
-            members["parameters"] = Out(parameter_signature())
-            members["parameter_values"] = In(parameter_values_layout(config))
-            members["parameter_rejected"] = In(1)
+        self._executor = RequestExecutor(
+            config, info=protocol.info_payload(config, clock_hz=clock_hz, divisor=divisor,
+                                               max_payload=max_payload),
+            max_payload=max_payload)
+        # The bytes come in through the parser; everything else is the executor's.
+        members = {"rx": In(stream.Signature(8)), "rx_error": In(1)}
+        members.update({name: member for name, member in self._executor.signature.members.items()
+                        if name not in self._INTERNAL})
         super().__init__(members)
+
+    #: Executor ports that stay inside the link.
+    _INTERNAL = ("jobs", "buffer")
 
     @property
     def config(self):
@@ -114,23 +105,13 @@ class LinkEngine(wiring.Component):
         m.submodules.parser = parser = FrameParser(
             current_bytes=protocol.current_bytes(cfg), input_width=cfg.input_width,
             programmable=cfg.programmable, timeout=self._timeout, max_payload=self._max_payload)
-        m.submodules.executor = executor = RequestExecutor(
-            cfg, info=self._info, max_payload=self._max_payload)
+        m.submodules.executor = executor = self._executor
 
         wiring.connect(m, wiring.flipped(self.rx), parser.rx)
         m.d.comb += parser.rx_error.eq(self.rx_error)
         wiring.connect(m, parser.buffer, buffer.write_port())
         wiring.connect(m, parser.jobs, executor.jobs)
         wiring.connect(m, executor.buffer, buffer.read_port(transparent_for=()))
-        wiring.connect(m, executor.tx, wiring.flipped(self.tx))
-        wiring.connect(m, executor.currents, wiring.flipped(self.currents))
-        wiring.connect(m, wiring.flipped(self.updates), executor.updates)
-        m.d.comb += [self.clear.eq(executor.clear), executor.core_clearing.eq(self.core_clearing),
-                     executor.next_neuron.eq(self.next_neuron),
-                     self.spike.eq(executor.spike), self.error.eq(executor.error),
-                     self.busy.eq(executor.busy)]
-        if cfg.programmable:
-            wiring.connect(m, executor.parameters, wiring.flipped(self.parameters))
-            m.d.comb += [executor.parameter_values.eq(self.parameter_values),
-                         executor.parameter_rejected.eq(self.parameter_rejected)]
+        forward(m, self, executor, [name for name in executor.signature.members
+                                    if name not in self._INTERNAL])
         return m

@@ -11,13 +11,16 @@ One step exists in two forms:
   with C's conversion, which truncates toward zero.  Both are exact
   (:func:`simulate` gives the argument), and property tests check the two
   forms bit-exact against each other over the whole parameter space.
+  :func:`float_stepper` is the same sequence of calls one step at a time,
+  for callers whose currents depend on the step before (the networks of
+  :mod:`lifq.golden.network`).
 """
 
 import numpy as np
 
 from lifq.spec import InputError, LIFConfig, value_text
 
-__all__ = ["leak", "fire", "step", "simulate", "validate_currents"]
+__all__ = ["leak", "fire", "step", "float_stepper", "simulate", "validate_currents"]
 
 
 def leak(v, decay, decay_shift):
@@ -53,6 +56,39 @@ def step(cfg, v, current):
         Input currents i, one per neuron, already validated.
     """
     return fire(cfg, leak(v, cfg.decay, cfg.decay_shift) + np.asarray(current) + cfg.bias)
+
+
+def float_stepper(cfg, shape):
+    """:func:`step` on float64 arrays of a fixed shape, for one step at a time.
+
+    Returns ``advance(v, current, k, v_next)``, which reads membranes ``v``
+    and currents ``current`` and writes the spike counts into ``k`` and the
+    new membranes into ``v_next``: float64, C-contiguous arrays of ``shape``
+    holding integers, ``v_next`` not the same array as ``v``.  The bias of
+    ``cfg`` is added as :func:`step` adds it.
+
+    It runs the step of :func:`simulate` (the same block runner, with every
+    clip applied), so it is exact for the same reasons (see the Notes of
+    :func:`simulate`) as long as ``v`` lies in the W-bit range and
+    ``current`` in ``input_width`` — and then bit-exact with :func:`step`.
+    Its buffers are allocated once, here.
+    """
+    shape = tuple(shape)
+    size = int(np.prod(shape))
+    run = _block_runner(cfg, size, bounded=False)
+    drive = np.empty((1, size))
+
+    def advance(v, current, k, v_next):
+        for array in (v, current, k, v_next):
+            if array.shape != shape or not array.flags.c_contiguous:
+                raise ValueError(f"float_stepper arrays must be C-contiguous of shape {shape}")
+        if cfg.bias:
+            np.add(current.reshape(1, size), cfg.bias, out=drive)    # i + b
+            run(v.reshape(size), drive, k.reshape(1, size), v_next.reshape(1, size))
+        else:
+            run(v.reshape(size), current.reshape(1, size), k.reshape(1, size),
+                v_next.reshape(1, size))
+    return advance
 
 
 def validate_currents(cfg, currents):

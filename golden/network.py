@@ -2,9 +2,12 @@
 
 Per timestep, for every layer in order: the synaptic sum of the previous
 layer's spike counts (the network input for the first layer), saturated to
-the layer's ``input_width``, then one step of the neuron model
-(:func:`lifq.golden.model.step`, unchanged) with that current plus the
-layer's bias.  Nothing here re-implements the leak or the firing rule.
+the layer's ``input_width``, then one step of the neuron model with that
+current plus the layer's bias.  Nothing here re-implements the leak or the
+firing rule: :func:`layer_step` calls :func:`lifq.golden.model.step` (the
+int64 reference), and :func:`simulate_network` runs the same step on
+float64 buffers with :func:`lifq.golden.model.float_stepper` (the step of
+:func:`lifq.golden.simulate`), which is exact and several times faster.
 
 Everything is vectorised over a batch of samples: inputs of shape (T, N_0)
 are one sample, (S, T, N_0) are S samples (a data set) that share nothing
@@ -17,7 +20,7 @@ import numpy as np
 
 from lifq.spec import INPUT_RANGE, InputError, NetworkConfig, check_array_range, integer_array
 
-from .model import step
+from .model import float_stepper, step
 
 __all__ = ["simulate_network", "layer_step", "layer_drive", "synaptic_current", "validate_inputs",
            "NetworkResult", "BatchResult"]
@@ -144,6 +147,47 @@ def layer_step(layer, v, a):
     return step(layer.neuron, v, layer_drive(layer, a))
 
 
+class _BatchLayer:
+    """One layer of a batch run on float64 buffers: the fast form of :func:`layer_step`.
+
+    Each step is the same maths as :func:`layer_step` and bit-exact with it:
+
+    * the synaptic sums are float64 dot products (``np.einsum``, which uses
+      no BLAS threads).  Every product and every partial sum is an integer
+      below 2^46 in magnitude (see :func:`synaptic_current`), so each is
+      held exactly whatever the order of summation;
+    * the neuron step is :func:`lifq.golden.model.float_stepper`, exact for
+      membranes in W bits and currents in ``input_width``, which the clamp
+      and the step itself guarantee.
+    """
+
+    def __init__(self, layer, samples):
+        shape = (samples, layer.neurons)
+        neuron = layer.neuron
+        self.weights = layer.weights.astype(np.float64)
+        self.bias = layer.bias.astype(np.float64)
+        self.low, self.high = float(neuron.current_min), float(neuron.current_max)
+        self.advance = float_stepper(neuron, shape)
+        self.v = np.full(shape, float(neuron.initial_membrane))
+        self.v_next, self.k, self.drive = np.empty(shape), np.empty(shape), np.empty(shape)
+        self.fired = np.empty(shape, dtype=bool)
+        self.events = np.zeros(shape, dtype=np.int64)   # non-zero k per neuron so far
+
+    def set_drive(self, a):
+        """drive = clamp(W·a, input_width) + b for inputs a (S × N_{ℓ−1})."""
+        np.einsum("sj,nj->sn", a, self.weights, out=self.drive)
+        np.clip(self.drive, self.low, self.high, out=self.drive)
+        np.add(self.drive, self.bias, out=self.drive)
+
+    def step(self):
+        """One step on the drive set last; the spike counts, valid until the next step."""
+        self.advance(self.v, self.drive, self.k, self.v_next)
+        self.v, self.v_next = self.v_next, self.v
+        np.not_equal(self.k, 0, out=self.fired)
+        np.add(self.events, self.fired, out=self.events)
+        return self.k
+
+
 def simulate_network(net, inputs, *, record=True):
     """Run a network over T timesteps, for one sample or a batch.
 
@@ -166,6 +210,13 @@ def simulate_network(net, inputs, *, record=True):
         For inputs of shape (T, N_0).
     BatchResult
         For inputs of shape (S, T, N_0).
+
+    Notes
+    -----
+    Each layer step is :func:`layer_step` (SPEC §6 on int64 arrays with
+    :func:`lifq.golden.model.step`) computed on float64 buffers, which is
+    exact and bit-exact with it (see ``_BatchLayer``); the tests check the
+    two against each other and against a literal per-neuron loop.
     """
     if not isinstance(net, NetworkConfig):
         raise TypeError(f"net must be a NetworkConfig, not {type(net).__name__}")
@@ -173,29 +224,27 @@ def simulate_network(net, inputs, *, record=True):
     batched = inputs.ndim == 3
     x = inputs if batched else inputs[None]
     samples, steps, _ = x.shape
-    membranes = [np.full((samples, layer.neurons), layer.neuron.initial_membrane,
-                         dtype=np.int64) for layer in net.layers]
+    layers = [_BatchLayer(layer, samples) for layer in net.layers]
     trace = [np.empty((2, samples, steps, layer.neurons), dtype=np.int64)
              for layer in net.layers] if record else None
-    output_spikes = np.zeros((samples, net.outputs), dtype=np.int64)
-    events = np.zeros(samples, dtype=np.int64)
-    first = net.layers[0]
+    output_spikes = np.zeros((samples, net.outputs))
     # A time stride of 0 is the same input vector at every step.
-    constant_drive = layer_drive(first, x[:, 0]) if steps > 1 and x.strides[1] == 0 else None
+    constant = steps > 1 and x.strides[1] == 0
     for t in range(steps):
-        a = x[:, t]
-        for number, layer in enumerate(net.layers):
-            if number == 0 and constant_drive is not None:
-                a, membranes[0] = step(first.neuron, membranes[0], constant_drive)
-            else:
-                a, membranes[number] = layer_step(layer, membranes[number], a)
-            events += np.count_nonzero(a, axis=1)
+        if t == 0 or not constant:
+            layers[0].set_drive(x[:, t].astype(np.float64))
+        for number, layer in enumerate(layers):
+            a = layer.step()
             if record:
-                trace[number][0, :, t] = a
-                trace[number][1, :, t] = membranes[number]
-        output_spikes += a
-    scores = net.layers[-1].neuron.threshold * output_spikes + membranes[-1]
+                trace[number][0, :, t] = a          # exact integers: no rounding
+                trace[number][1, :, t] = layer.v
+            if number + 1 < len(layers):
+                layers[number + 1].set_drive(a)
+        np.add(output_spikes, a, out=output_spikes)
+    scores = (net.layers[-1].neuron.threshold * output_spikes.astype(np.int64)
+              + layers[-1].v.astype(np.int64))
     predictions = np.argmax(scores, axis=1)  # the first maximum: lowest n on ties
-    layers = None if trace is None else [(spikes, v) for spikes, v in trace]
-    result = BatchResult(layers=layers, scores=scores, predictions=predictions, events=events)
+    events = sum(layer.events.sum(axis=1) for layer in layers)
+    recorded = None if trace is None else [(spikes, v) for spikes, v in trace]
+    result = BatchResult(layers=recorded, scores=scores, predictions=predictions, events=events)
     return result if batched else result.sample(0)

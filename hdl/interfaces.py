@@ -1,14 +1,14 @@
 """Payload layouts and stream signatures of the LIF core (SPEC §3)."""
 
 from amaranth.hdl import Mux, signed, unsigned
-from amaranth.lib import data, stream
+from amaranth.lib import data, stream, wiring
 from amaranth.utils import ceil_log2
 
 from lifq.spec import Register
 
 __all__ = ["ParameterAddress", "neuron_index_shape", "round_robin_next", "update_layout",
            "parameter_write_layout", "parameter_values_layout", "current_signature",
-           "update_signature", "parameter_signature"]
+           "update_signature", "parameter_signature", "forward"]
 
 #: Registers behind the parameter port: the addresses of :class:`lifq.spec.Register`.
 ParameterAddress = Register
@@ -61,3 +61,17 @@ def update_signature(cfg):
 
 def parameter_signature():
     return stream.Signature(parameter_write_layout())
+
+
+def forward(m, outer, inner, names):
+    """Connect members ``names`` of a wrapper's interface ``outer`` to the same members
+    of ``inner``, a component inside it with the same signature for them."""
+    for name in names:
+        member = outer.signature.members[name]
+        outside, inside = getattr(outer, name), getattr(inner, name)
+        if member.is_signature:
+            wiring.connect(m, wiring.flipped(outside), inside)
+        elif member.flow == wiring.In:
+            m.d.comb += inside.eq(outside)
+        else:
+            m.d.comb += outside.eq(inside)

@@ -11,7 +11,7 @@ from amaranth.hdl import Module, Mux, Signal, Value
 from amaranth.lib import wiring
 
 from lifq.hdl import LIFCore
-from lifq.hdl.interfaces import update_layout
+from lifq.hdl.interfaces import forward, update_layout
 
 from .mutation import Mutation
 
@@ -43,16 +43,7 @@ class OutputMutant(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.core = core = self._core
-        for name, member in self.signature.members.items():
-            outer, inner = getattr(self, name), getattr(core, name)
-            if name == "updates":
-                continue                                   # broken below
-            if member.is_signature:
-                wiring.connect(m, wiring.flipped(outer), inner)
-            elif member.flow == wiring.In:
-                m.d.comb += inner.eq(outer)
-            else:
-                m.d.comb += outer.eq(inner)
+        forward(m, self, core, [name for name in self.signature.members if name != "updates"])
         inner, outer = core.updates, self.updates
         transfers = Signal(32)
         repeat = Signal()
