@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import VECTORS
-from lifq.golden import simulate, simulate_network
+from lifq.golden import layer_step, simulate, simulate_network, step
+from lifq.golden.model import float_stepper
 from lifq.spec import InputError, LayerConfig, LIFConfig, NetworkConfig
 
 NETWORK_VECTORS = VECTORS / "network"
@@ -130,6 +131,70 @@ def test_network_equals_literal_reference(data):
     assert result.scores.tolist() == scores
     assert result.prediction == scores.index(max(scores))  # the lowest n on ties
     assert result.events == sum(np.count_nonzero(spikes) for spikes, _ in result.layers)
+
+
+@st.composite
+def any_neuron_run(draw):
+    """Any config of SPEC §1 (any bias, threshold up to 2^(W−1)−1), currents anywhere in
+    input_width and membranes anywhere in W bits, on an S × N batch."""
+    width = draw(st.integers(4, 32))
+    decay_shift = draw(st.integers(0, 16))
+    cfg = LIFConfig(neurons=1, width=width, input_width=draw(st.integers(2, 32)),
+                    threshold=draw(st.integers(1, 2 ** (width - 1) - 1)),
+                    reset=draw(st.sampled_from(["zero", "subtract", "mod"])),
+                    signed=draw(st.booleans()), spike_bits=draw(st.integers(1, 8)),
+                    decay_shift=decay_shift, decay=draw(st.integers(0, 1 << decay_shift)))
+    cfg = cfg.replace(bias=draw(st.integers(cfg.current_min, cfg.current_max)))
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 4)))
+    size, steps = shape[0] * shape[1], draw(st.integers(1, 10))
+    currents = draw(st.lists(st.integers(cfg.current_min, cfg.current_max),
+                             min_size=steps * size, max_size=steps * size))
+    v0 = draw(st.lists(st.integers(cfg.v_min, cfg.v_max), min_size=size, max_size=size))
+    return (cfg, np.array(currents, dtype=np.int64).reshape((steps,) + shape),
+            np.array(v0, dtype=np.int64).reshape(shape))
+
+
+@PROPERTIES
+@given(any_neuron_run())
+def test_float_stepper_equals_the_reference_step(case):
+    """The float64 step simulate_network runs must not change a bit of golden.step."""
+    cfg, currents, v = case
+    shape = v.shape
+    advance = float_stepper(cfg, shape)
+    v_float, v_next, k = v.astype(np.float64), np.empty(shape), np.empty(shape)
+    for current in currents:
+        k_expected, v = step(cfg, v, current)
+        advance(v_float, current.astype(np.float64), k, v_next)
+        v_float, v_next = v_next, v_float
+        assert np.array_equal(k, k_expected) and np.array_equal(v_float, v)
+
+
+def test_float_stepper_rejects_foreign_arrays():
+    advance = float_stepper(LIFConfig(neurons=1), (2, 3))
+    good = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="C-contiguous of shape"):
+        advance(good, good, np.zeros((3, 2)), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="C-contiguous of shape"):
+        advance(good, np.zeros((3, 2)).T, good.copy(), np.zeros((2, 3)))
+
+
+@PROPERTIES
+@given(st.data())
+def test_network_equals_layer_steps_of_the_reference(data):
+    """simulate_network's float64 layers equal layer_step (golden.step on int64)."""
+    net = data.draw(networks())
+    inputs = data.draw(batches(net))
+    constant = np.broadcast_to(inputs[:, :1], inputs.shape)  # the direct-encoding path
+    for x in (inputs, constant):
+        result = simulate_network(net, x)
+        v = [np.full((len(x), layer.neurons), layer.neuron.initial_membrane)
+             for layer in net.layers]
+        for t in range(x.shape[1]):
+            a = x[:, t]
+            for number, layer in enumerate(net.layers):
+                a, v[number] = layer_step(layer, v[number], a)
+                assert np.array_equal(result.layers[number][0][:, t], a)
+                assert np.array_equal(result.layers[number][1][:, t], v[number])
 
 
 @PROPERTIES
