@@ -75,7 +75,7 @@ def float_stepper(cfg, shape):
     """
     shape = tuple(shape)
     size = int(np.prod(shape))
-    run = _block_runner(cfg, size, bounded=True)
+    run = _block_runner(cfg, size, bounded=False)
     drive = np.empty((1, size))
 
     def advance(v, current, k, v_next):
