@@ -217,38 +217,44 @@ def _width_panel(ax, rows, theta, settings):
 
 
 def plot_accuracy(table, path):
-    """Test accuracy over the number of timesteps T, one line per reset.
+    """Test accuracy and spike events over the number of timesteps T, per reset.
 
-    ``table`` is a :class:`lifq.golden.accuracy.AccuracyTable`; the float
-    ANN is a horizontal line, the band within one point of it shaded, the
-    integer-weight ANN dotted.  Each point is labelled with the mean spike
-    events per sample.
+    ``table`` is a :class:`lifq.golden.accuracy.AccuracyTable`.  Left: the
+    accuracy, with the float ANN as a line, the band within one point of it
+    shaded and the integer-weight ANN dotted.  Right: the mean spike events
+    per sample.  Where two resets coincide, the hollow marker of one rings
+    the filled marker of the other.
     """
-    figure = Figure(figsize=(7.5, 4.8), layout="constrained")
-    ax = figure.subplots()
+    figure = Figure(figsize=(11, 4.6), layout="constrained")
+    left, right = figure.subplots(1, 2)
     ann = 100 * table.ann
-    ax.axhspan(ann - 1, ann, color="gray", alpha=0.15, label="within 1 point of the float ANN")
-    ax.axhline(ann, color="black", linewidth=1.5, label=f"float ANN ({ann:.2f} %)")
-    ax.axhline(100 * table.ann_int, color="black", linestyle=":", linewidth=1,
-               label=f"integer weights, float activations ({100 * table.ann_int:.2f} %)")
+    left.axhspan(ann - 1, ann, color="gray", alpha=0.15, label="within 1 point of the float ANN")
+    left.axhline(ann, color="black", linewidth=1.5, label=f"float ANN ({ann:.2f} %)")
+    left.axhline(100 * table.ann_int, color="black", linestyle=":", linewidth=1.5,
+                 label=f"integer weights, float activations ({100 * table.ann_int:.2f} %)")
+    styles = {"zero": dict(marker="v", markersize=6),
+              "subtract": dict(marker="s", markersize=9, markerfacecolor="none"),
+              "mod": dict(marker="o", markersize=5)}
     for reset in table.resets:
-        accuracy = [100 * a for a in table.snn[reset]]
-        ax.plot(table.steps, accuracy, color=RESET_COLORS[reset], marker="o",
-                label=RESET_NAMES[reset])
-        for steps, value, events in zip(table.steps, accuracy, table.events[reset]):
-            ax.annotate(f"{events:.0f}", (steps, value), textcoords="offset points",
-                        xytext=(0, 6), ha="center", fontsize=7, color=RESET_COLORS[reset])
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(table.steps, [str(t) for t in table.steps])
+        style = dict(color=RESET_COLORS[reset], label=RESET_NAMES[reset], **styles[reset])
+        left.plot(table.steps, [100 * a for a in table.snn[reset]], **style)
+        right.plot(table.steps, table.events[reset], **style)
     low = min(min(table.snn[r]) for r in table.resets)
-    ax.set_ylim(max(0.0, min(100 * low, ann - 1) - 2), 100.5)
-    ax.set_xlabel("timesteps T (the same input every step)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="lower right")
-    sizes = "-".join(str(n) for n in table.sizes)
+    left.set_ylim(max(0.0, min(100 * low, ann - 1) - 1), min(100.0, ann + 1.5))
+    left.set_ylabel("test accuracy (%)")
+    left.legend(fontsize=8, loc="lower right")
+    right.set_yscale("log")
+    right.set_ylabel("mean spike events per sample")
+    right.legend(fontsize=8, loc="upper left")
+    for ax in (left, right):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(table.steps, [str(t) for t in table.steps])
+        ax.set_xlabel("timesteps T (the same input every step)")
+        ax.grid(alpha=0.3, which="both")
     settings = table.settings
-    figure.suptitle(f"{table.dataset}: ANN {sizes} → integer LIF network "
-                    f"(q = {settings['spike_bits']}, {settings['weight_bits']}-bit weights); "
-                    "numbers: mean spike events per sample", fontsize=9)
+    figure.suptitle(f"{table.dataset}: float ReLU MLP {'-'.join(map(str, table.sizes))} → "
+                    f"integer LIF network (q = {settings['spike_bits']}, "
+                    f"{settings['weight_bits']}-bit weights, threshold at the "
+                    + ("SQNR optimum" if settings["threshold"] == "sqnr" else
+                       f"{settings['percentile']:g}th percentile") + ")", fontsize=10)
     _save(figure, path)
