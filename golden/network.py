@@ -124,9 +124,9 @@ def synaptic_current(layer, a):
 
     Notes
     -----
-    The int64 product is exact: |a| < 2^15 (inputs have at most 16 bits,
-    spike counts at most 9), |W| ≤ 2^15 and N_{ℓ−1} ≤ 2^16, so every partial
-    sum is below 2^46 in magnitude.
+    The int64 product is exact: |a| ≤ 2^15 (inputs have at most 16 bits,
+    |k| ≤ 255), |W| ≤ 2^15 and N_{ℓ−1} ≤ 2^16, so every partial sum is at
+    most 2^46 in magnitude.
     """
     neuron = layer.neuron
     total = np.matmul(a, layer.weights.T)
@@ -154,8 +154,8 @@ class _BatchLayer:
 
     * the synaptic sums are float64 dot products (``np.einsum``, which uses
       no BLAS threads).  Every product and every partial sum is an integer
-      below 2^46 in magnitude (see :func:`synaptic_current`), so each is
-      held exactly whatever the order of summation;
+      of at most 2^46 in magnitude (see :func:`synaptic_current`), so each
+      is held exactly whatever the order of summation;
     * the neuron step is :func:`lifq.golden.model.float_stepper`, exact for
       membranes in W bits and currents in ``input_width``, which the clamp
       and the step itself guarantee.
