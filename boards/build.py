@@ -17,12 +17,14 @@ import sys
 
 from lifq.sim.tools import prepare_yowasp
 from lifq.spec import InputError, LIFConfig
+from lifq.spec.ranges import SEED_RANGE, Limit
 
-from .host import DEFAULT_BAUD
+from . import protocol
+from .host import BAUD, DEFAULT_BAUD
 from .platforms import BOARDS, board_spec
 from .top import BoardTop
 
-__all__ = ["BuildError", "TimingError", "REPORT_KEYS", "build_bitstream", "format_report",
+__all__ = ["BuildError", "TimingError", "REPORT_KEYS", "CLOCK_MHZ", "SEED", "build_bitstream", "format_report",
            "program_bitstream", "toolchain_env", "uart_divisor", "parse_report", "check_timing"]
 
 NAME = "lifq"                      # file names inside the build directory
@@ -30,6 +32,10 @@ NEXTPNR_REPORT = "nextpnr-report.json"
 REPORT_KEYS = ("board", "device", "clock_mhz", "fmax_mhz", "logic_cells", "flip_flops",
                "block_rams", "dsps", "bitstream")
 MIN_HARDWARE_DIVISOR = 8           # UART clocks per bit on a real line
+#: Core clock a build may ask for, in MHz (each PLL narrows it further).
+CLOCK_MHZ = Limit(0, 1000, above_low=True)
+#: nextpnr placement seeds: lifq's one seed range.
+SEED = Limit(*SEED_RANGE.bounds(), integer=True)
 MAX_BAUD_ERROR = 0.02
 
 # Tool environment variables of Amaranth's build scripts and the YoWASP command behind each.
@@ -86,13 +92,17 @@ def toolchain_env(environ=None):
 
 def uart_divisor(clock_hz, baud):
     """UART clocks per bit for ``baud`` at ``clock_hz``; InputError if the rate is off by
-    more than 2 % or too fast for the clock."""
-    if isinstance(baud, bool) or not isinstance(baud, int) or baud <= 0:
-        raise InputError(f"--baud = {baud!r} must be a positive integer")
+    more than 2 %, or too fast or too slow for the clock."""
+    slowest = math.ceil(clock_hz / (protocol.MAX_DIVISOR + 0.5))
+    fastest = int(clock_hz // MIN_HARDWARE_DIVISOR)
+    baud = BAUD.check(baud, "--baud")
     divisor = round(clock_hz / baud)
     if divisor < MIN_HARDWARE_DIVISOR:
         raise InputError(f"--baud = {baud} is too fast for a {clock_hz / 1e6:g} MHz clock: "
-                         f"allowed up to {int(clock_hz // MIN_HARDWARE_DIVISOR)}")
+                         f"allowed {slowest} … {fastest}")
+    if divisor > protocol.MAX_DIVISOR:
+        raise InputError(f"--baud = {baud} is too slow for a {clock_hz / 1e6:g} MHz clock: "
+                         f"allowed {slowest} … {fastest}")
     error = abs(clock_hz / divisor - baud) / baud
     if error > MAX_BAUD_ERROR:
         raise InputError(f"--baud = {baud} is {error:.1%} off at a {clock_hz / 1e6:g} MHz "
@@ -143,14 +153,15 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
     if cfg is None:
         cfg = LIFConfig()
     if not isinstance(cfg, LIFConfig):
-        raise TypeError(f"cfg must be a LIFConfig, not {type(cfg).__name__}")
+        raise InputError(f"cfg must be a lifq.spec.LIFConfig, not {type(cfg).__name__}")
     if clock_mhz is not None:
-        if isinstance(clock_mhz, bool) or not isinstance(clock_mhz, (int, float)) \
-                or not math.isfinite(clock_mhz) or clock_mhz <= 0:
-            raise InputError(f"--clock = {clock_mhz!r} must be a positive number of MHz")
+        CLOCK_MHZ.check(clock_mhz, "--clock")
     clock = spec.plan_clock(None if clock_mhz is None else clock_mhz * 1e6)
     divisor = uart_divisor(clock.frequency_hz, baud)
+    SEED.check(seed, "--seed")
     build_dir = pathlib.Path(build_dir if build_dir is not None else pathlib.Path("build") / board)
+    if build_dir.exists() and not build_dir.is_dir():
+        raise InputError(f"--build-dir = {build_dir}: a file, not a folder")
 
     if program:
         _programmer(spec)        # fail before a minute of building, not after
@@ -162,9 +173,6 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
 
     # A first run compiles a YoWASP tool and says so: do it here, not inside the build.
     prepare_yowasp(*(env[variable] for variable in FAMILY_TOOLS[spec.family]), environ=env)
-    if log is not None:
-        log(f"building {spec.name} ({spec.device}, {clock.frequency_mhz:g} MHz, {baud} baud) "
-            f"in {build_dir} …")
     top = BoardTop(spec, cfg, clock, divisor)
     platform = spec.platform()
     overrides = {"nextpnr_opts": f"--report {NEXTPNR_REPORT} --timing-allow-fail --seed {seed}"}
@@ -177,6 +185,9 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
         raise InputError(f"{build_dir}: cannot write the build directory: "
                          f"{error.strerror}") from None
     (build_dir / NEXTPNR_REPORT).unlink(missing_ok=True)
+    if log is not None:
+        log(f"building {spec.name} ({spec.device}, {clock.frequency_mhz:g} MHz, {baud} baud) "
+            f"in {build_dir} …")
     result = subprocess.run(["sh", f"build_{NAME}.sh"], cwd=build_dir, env=env,
                             capture_output=True, text=True)
     if result.returncode != 0:

@@ -8,23 +8,27 @@ board is quiet, then drop pending input) and ``close()``.
 driver (:class:`Board`, :func:`run_stimulus`) is the same code for both.
 """
 
-import math
 import os
 import time
 
 import numpy as np
 
 from lifq.golden import validate_currents
-from lifq.spec import InputError, LIFConfig, check_integer, value_text
+from lifq.spec import InputError, LIFConfig, value_text
+from lifq.spec.ranges import Limit
 
 from . import protocol
 from .protocol import Command, Status
 
 __all__ = ["LinkError", "BoardError", "SerialTransport", "Board", "run_stimulus",
-           "DEFAULT_BAUD", "MAX_BAUD", "STRUCTURAL"]
+           "DEFAULT_BAUD", "MAX_BAUD", "BAUD", "TIMEOUT", "STRUCTURAL"]
 
 DEFAULT_BAUD = 115200
 MAX_BAUD = 12_000_000       # beyond any USB serial chip: pyserial overflows on far larger ones
+#: Baud rates lifq takes (the bitstream's divisor narrows them further).
+BAUD = Limit(1, MAX_BAUD, integer=True)
+#: Seconds a read may wait for a reply.
+TIMEOUT = Limit(0, 3600, above_low=True)
 
 # Parameters fixed when the bitstream is built; threshold, decay and bias of a programmable
 # core can be written at run time.
@@ -83,10 +87,8 @@ class SerialTransport:
             import serial
         except ImportError:
             raise InputError("pyserial is not installed: pip install 'lifq[boards]'") from None
-        check_integer("--baud", baud, 1, MAX_BAUD)
-        if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-            raise InputError(f"--timeout = {value_text(timeout)} must be a positive number of "
-                             "seconds")
+        BAUD.check(baud, "--baud")
+        TIMEOUT.check(timeout, "--timeout")
         self.settle_seconds = settle
         try:
             self._serial = serial.Serial(port, baud, timeout=timeout, write_timeout=timeout)
@@ -255,8 +257,8 @@ def check_compatible(board_config, config):
     for name in STRUCTURAL:
         want, have = getattr(config, name), getattr(board_config, name)
         if want != have:
-            raise InputError(f"the board's core has {name} = {have!r} but the stimulus needs "
-                             f"{name} = {want!r}: build a bitstream for this config "
+            raise InputError(f"the board's core has {name} = {value_text(have)} but the stimulus needs "
+                             f"{name} = {value_text(want)}: build a bitstream for this config "
                              "(lifq build --board … CONFIG)")
     if config.neurons > board_config.neurons:
         raise InputError(f"the board's core has neurons = {board_config.neurons} but the "

@@ -11,7 +11,7 @@ from amaranth.hdl import ClockDomain, Const, Signal
 from amaranth.lib import io
 from amaranth.lib.cdc import FFSynchronizer
 
-from lifq.spec import InputError
+from lifq.spec import InputError, value_text
 
 from . import pll
 
@@ -158,5 +158,5 @@ BOARDS = {
 def board_spec(name):
     """The :class:`BoardSpec` called ``name``; InputError names the choices otherwise."""
     if not isinstance(name, str) or name not in BOARDS:
-        raise InputError(f"--board = {name!r} is unknown: allowed " + ", ".join(BOARDS))
+        raise InputError(f"--board = {value_text(name)} is unknown: allowed " + ", ".join(BOARDS))
     return BOARDS[name]

@@ -11,7 +11,7 @@ import math
 
 from amaranth.hdl import Instance
 
-from lifq.spec import InputError
+from lifq.spec import InputError, value_text
 
 __all__ = ["ClockPlan", "plan_clock", "ice40_pll", "ecp5_pll", "clock_instance", "PLL_RANGES"]
 
@@ -121,7 +121,7 @@ def plan_clock(family, oscillator_hz, requested_hz, *, board="the board"):
     """
     if (isinstance(requested_hz, bool) or not isinstance(requested_hz, (int, float))
             or not math.isfinite(requested_hz) or requested_hz <= 0):
-        raise InputError(f"--clock = {requested_hz!r} must be a positive number of MHz")
+        raise InputError(f"--clock = {value_text(requested_hz)} must be a positive number of MHz")
     if abs(requested_hz - oscillator_hz) < 1:
         return ClockPlan(family, oscillator_hz, requested_hz, oscillator_hz, None)
     low, high = PLL_RANGES[family]["output"]

@@ -23,7 +23,7 @@ signed values are two's complement.
 import binascii
 import enum
 
-from lifq.spec import RESETS, InputError, LIFConfig, Register
+from lifq.spec import RESETS, InputError, LIFConfig, Register, value_text
 
 __all__ = [
     "REQUEST_SYNC", "REPLY_SYNC", "VERSION", "MAX_PAYLOAD", "HEADER_BYTES", "REPLY_HEADER_BYTES",
@@ -31,7 +31,7 @@ __all__ = [
     "crc16", "crc16_update", "encode_request", "encode_reply",
     "current_bytes", "spike_bytes", "membrane_bytes", "update_bytes",
     "encode_currents", "decode_updates", "encode_write",
-    "info_payload", "decode_info", "decode_status", "layout_size",
+    "info_payload", "decode_info", "decode_status", "layout_size", "field_max", "MAX_DIVISOR",
 ]
 
 REQUEST_SYNC = 0xA5
@@ -122,6 +122,16 @@ STATUS_FIELDS = (
 )
 
 
+def field_max(fields, name):
+    """The largest unsigned value field ``name`` of a reply layout holds."""
+    size = dict((field, size) for field, size, _ in fields)[name]
+    return (1 << (8 * size)) - 1
+
+
+#: UART clocks per bit: the INFO reply carries the divisor in two bytes.
+MAX_DIVISOR = field_max(INFO_FIELDS, "divisor")
+
+
 def layout_size(fields):
     return sum(size for _, size, _ in fields)
 
@@ -207,7 +217,7 @@ def decode_updates(cfg, payload, membranes):
 def encode_write(name, value):
     """A WRITE payload for parameter ``name`` (threshold, decay or bias)."""
     if name not in PARAMETERS:
-        raise InputError(f"parameter {name!r} is unknown: allowed " + ", ".join(PARAMETERS))
+        raise InputError(f"parameter {value_text(name)} is unknown: allowed " + ", ".join(PARAMETERS))
     return bytes([PARAMETERS[name]]) + int(value).to_bytes(4, "little", signed=True)
 
 

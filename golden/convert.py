@@ -114,7 +114,7 @@ class FloatMLP:
         expected = {f"{name}{n}" for n in range(count) for name in "Wb"} | {"input_scale"}
         unknown = sorted(set(arrays) - expected)
         if unknown:
-            raise InputError(f"unknown array {unknown[0]!r}: allowed W0, b0, W1, b1, … "
+            raise InputError(f"unknown array {value_text(unknown[0])}: allowed W0, b0, W1, b1, … "
                              "(consecutive) and input_scale")
         missing = sorted(expected - set(arrays) - {"input_scale"})
         if missing or not count:

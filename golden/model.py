@@ -19,6 +19,7 @@ One step exists in two forms:
 import numpy as np
 
 from lifq.spec import InputError, LIFConfig, value_text
+from lifq.spec.limits import check_fits
 
 __all__ = ["leak", "fire", "step", "float_stepper", "simulate", "validate_currents"]
 
@@ -103,6 +104,8 @@ def validate_currents(cfg, currents):
 def _checked_currents(cfg, currents):
     """:func:`validate_currents`, also returning the lowest and highest current."""
     array = currents if isinstance(currents, np.ndarray) else _matrix_of_integers(currents)
+    if array.dtype.kind == "O":
+        _check_integer_objects("currents", array)
     if array.ndim != 2:
         raise InputError(f"currents must be a T×N matrix, got {array.ndim} dimension(s)")
     if array.shape[0] < 1:
@@ -119,6 +122,14 @@ def _checked_currents(cfg, currents):
         raise InputError(f"currents[{t}][{n}] = {array[t, n]} is outside input_width = "
                          f"{cfg.input_width}: allowed {cfg.current_min} … {cfg.current_max}")
     return array.astype(np.int64, copy=False), lowest, highest
+
+
+def _check_integer_objects(name, array):
+    """An object array must hold integers only (no floats, no booleans): name the first other."""
+    for index, value in np.ndenumerate(array):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            where = "".join(f"[{i}]" for i in index)
+            raise InputError(f"{name}{where} = {value_text(value)} must be an integer")
 
 
 def _matrix_of_integers(rows):
@@ -175,17 +186,14 @@ def simulate(cfg, currents, v0=None):
       one and ``trunc`` gives trunc(u/θ), k before its clip to ±(2^q − 1).
     """
     if not isinstance(cfg, LIFConfig):
-        raise TypeError(f"cfg must be a LIFConfig, not {type(cfg).__name__}")
+        raise InputError(f"cfg must be a lifq.spec.LIFConfig, not {type(cfg).__name__}")
     currents, lowest, highest = _checked_currents(cfg, currents)
     steps, neurons = currents.shape
+    # The spikes and membranes returned: two int64 matrices of the currents' shape.
+    check_fits(2 * 8 * steps * neurons, f"T × N = {steps} × {neurons} updates")
     v = np.full(neurons, float(cfg.initial_membrane))
     if v0 is not None:
-        v0 = np.asarray(v0, dtype=np.int64)
-        if v0.shape != (neurons,):
-            raise InputError(f"v0 must hold one membrane per neuron: {neurons}, not {v0.size}")
-        if (v0 < cfg.v_min).any() or (v0 > cfg.v_max).any():
-            raise InputError(f"v0 must lie in {cfg.v_min} … {cfg.v_max} for width = {cfg.width}")
-        v[:] = v0
+        v[:] = _checked_membranes(cfg, v0, neurons)
     # One allocation for both results: measurably faster to fill than two.
     spikes, membranes = np.empty((2, steps, neurons), dtype=np.int64)
     # Blocks of timesteps: currents go to float64, and results back to int64,
@@ -206,6 +214,29 @@ def simulate(cfg, currents, v0=None):
 
 
 _BLOCK_ELEMENTS = 1 << 16
+
+
+def _checked_membranes(cfg, v0, neurons):
+    """Initial membranes: N integers in the W-bit range (floats and booleans refused)."""
+    if isinstance(v0, (list, tuple)):
+        array = np.empty(len(v0), dtype=object)
+        array[:] = list(v0)             # element by element: True stays a bool here
+    else:
+        array = np.asarray(v0)
+    if array.shape != (neurons,):
+        got = array.size if array.ndim == 1 else "shape " + ("×".join(map(str, array.shape))
+                                                             or "scalar")
+        raise InputError(f"v0 must hold one membrane per neuron: {neurons}, not {got}")
+    if array.dtype.kind == "O":
+        _check_integer_objects("v0", array)
+    elif array.dtype.kind not in "iu":
+        raise InputError(f"v0[0] = {value_text(array[0].item())} must be an integer "
+                         f"(v0 holds {array.dtype.name})")
+    for n, value in enumerate(array.tolist()):
+        if not cfg.v_min <= value <= cfg.v_max:
+            raise InputError(f"v0[{n}] = {value_text(value)} is out of range: allowed "
+                             f"{cfg.v_min} … {cfg.v_max} for width = {cfg.width}")
+    return np.asarray(array, dtype=np.int64)
 
 
 def _block_runner(cfg, neurons, bounded):
@@ -264,7 +295,9 @@ def _clip_spike_counts(cfg, k):
 def _reset_and_saturate(cfg, k, v, flags):
     """Reset-to-zero where k ≠ 0, then saturate v to W bits, in place."""
     if cfg.reset == "zero":
-        np.not_equal(k, 0, out=flags)
-        np.copyto(v, 0.0, where=flags)
+        # v·[k = 0]: a multiply is several times faster than a masked copy (it may
+        # leave −0.0, which is 0 once the row is written back as integers).
+        np.equal(k, 0, out=flags)
+        np.multiply(v, flags, out=v)
     np.maximum(v, cfg.v_min, out=v)
     np.minimum(v, cfg.v_max, out=v)

@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
-from lifq.spec import InputError
+from lifq.spec import NEURON_RANGES, InputError, check_integer
 
+from .arguments import ALPHA, BETA, finite_array
 from .model import leak
 
 __all__ = ["alexiewicz", "decay_factors", "sqnr"]
@@ -42,23 +43,25 @@ def alexiewicz(x, beta=1.0, *, times=None, alpha=None, decay=None, decay_shift=N
         raise InputError("choose one form: times/alpha or decay/decay_shift")
 
     if decay is not None:
-        x = np.asarray(x, dtype=np.int64)
+        decay_shift = NEURON_RANGES["decay_shift"].check("decay_shift", decay_shift)
+        decay = check_integer("decay", decay, 0, 1 << decay_shift)
+        x = finite_array("x", x, dimensions=(1, 2))
+        if (x != np.round(x)).any() or np.abs(x).max(initial=0) > 2.0 ** 52:
+            raise InputError("x of the integer-leak norm must hold integers below 2^52")
+        x = x.astype(np.int64)
         forget = lambda s, n: leak(s, decay, decay_shift)
         s = np.zeros(x.shape[1:], dtype=np.int64)
     else:
-        x = np.asarray(x, dtype=np.float64)
+        x = finite_array("x", x, dimensions=(1, 2))
         s = np.zeros(x.shape[1:], dtype=np.float64)
         if times is None:
-            if not 0.0 <= beta <= 1.0:
-                raise InputError(f"beta = {beta} is out of range: allowed 0 … 1")
+            beta = BETA.check(beta, "beta")
             forget = lambda s, n: beta * s
         else:
-            times = np.asarray(times, dtype=np.float64)
+            times = finite_array("times", times, dimensions=(1,))
             if times.shape != x.shape[:1]:
                 raise InputError("times must hold one time per spike")
-            if alpha < 0:
-                raise InputError(f"alpha = {alpha} is out of range: allowed 0 … inf")
-            factors = decay_factors(times, alpha)
+            factors = decay_factors(times, ALPHA.check(alpha, "alpha"))
             forget = lambda s, n: factors[n] * s
 
     largest = np.zeros_like(s)
@@ -83,8 +86,11 @@ def sqnr(x, x_hat):
 
     Returns ``inf`` for a perfect reconstruction.
     """
-    x = np.asarray(x, dtype=np.float64)
-    noise = np.mean((x - np.asarray(x_hat, dtype=np.float64)) ** 2)
+    x = finite_array("x", x)
+    x_hat = finite_array("x_hat", x_hat)
+    if x.shape != x_hat.shape:
+        raise InputError(f"x and x_hat must have one shape, not {x.shape} and {x_hat.shape}")
+    noise = np.mean((x - x_hat) ** 2)
     signal = np.mean(x ** 2)
     if noise == 0:
         return math.inf

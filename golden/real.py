@@ -10,8 +10,9 @@ import math
 
 import numpy as np
 
-from lifq.spec import RESETS, InputError
+from lifq.spec import NEURON_RANGES, RESETS, InputError, value_text
 
+from .arguments import ALPHA, THETA, finite_array
 from .norms import decay_factors
 
 __all__ = ["lif_real", "decay_from_alpha"]
@@ -42,17 +43,16 @@ def lif_real(amplitudes, times, theta, alpha, reset="mod", signed=True):
     residual : ndarray of float, shape (n,)
         Membrane after each input spike and its reset.
     """
-    if reset not in RESETS:
-        raise InputError(f"reset = {reset!r} is unknown: allowed " + ", ".join(RESETS))
-    if not theta > 0:
-        raise InputError(f"theta = {theta} is out of range: allowed > 0")
-    amplitudes = np.asarray(amplitudes, dtype=np.float64)
-    times = np.asarray(times, dtype=np.float64)
-    if amplitudes.ndim != 1 or times.shape != amplitudes.shape:
+    if not isinstance(reset, str) or reset not in RESETS:
+        raise InputError(f"reset = {value_text(reset)} is unknown: allowed " + ", ".join(RESETS))
+    if not isinstance(signed, bool):
+        raise InputError(f"signed = {value_text(signed)} must be true or false")
+    theta = THETA.check(theta, "theta")
+    amplitudes = finite_array("amplitudes", amplitudes, dimensions=(1,))
+    times = finite_array("times", times, dimensions=(1,))
+    if times.shape != amplitudes.shape:
         raise InputError("amplitudes and times must be 1-D arrays of the same length")
-    if alpha < 0:
-        raise InputError(f"alpha = {alpha} is out of range: allowed 0 … inf")
-    factors = decay_factors(times, alpha)
+    factors = decay_factors(times, ALPHA.check(alpha, "alpha"))
 
     out = np.zeros_like(amplitudes)
     residual = np.zeros_like(amplitudes)
@@ -75,6 +75,8 @@ def lif_real(amplitudes, times, theta, alpha, reset="mod", signed=True):
 
 def decay_from_alpha(alpha, decay_shift):
     """Integer leak factor d = round(2^F · e^(−α)) of a per-step leak rate α."""
+    alpha = ALPHA.check(alpha, "alpha")
+    decay_shift = NEURON_RANGES["decay_shift"].check("decay_shift", decay_shift)
     if math.isinf(alpha):
         return 0
     return int(round((1 << decay_shift) * math.exp(-alpha)))

@@ -1,18 +1,37 @@
 """Verilog and RTLIL of a core, for `lifq generate` and the simulators."""
 
+import re
+
 from amaranth.back import rtlil, verilog
+
+from lifq.spec import InputError, value_text
 
 from .core import LIFCore
 
-__all__ = ["FORMATS", "generate"]
+__all__ = ["FORMATS", "generate", "check_module_name"]
 
 FORMATS = ("verilog", "rtlil")
+
+# A Verilog identifier that is no keyword of the few that could collide.
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,1023}")
+_KEYWORDS = {"module", "endmodule", "input", "output", "inout", "wire", "reg", "assign",
+             "always", "begin", "end", "if", "else", "case", "endcase", "initial"}
+
+
+def check_module_name(name, option="name"):
+    """``name`` if it is a Verilog module name, else :class:`InputError`."""
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name) or name in _KEYWORDS:
+        raise InputError(f"{option} = {value_text(name)} must be a Verilog identifier "
+                         "(a letter or _, then letters, digits, _ or $; no keyword)")
+    return name
 
 
 def generate(config, format="verilog", name="lif_core"):
     """Text of the core for ``config`` as Verilog or RTLIL, top module ``name``."""
     if format not in FORMATS:
-        raise ValueError(f"format = {format!r} is unknown: allowed " + ", ".join(FORMATS))
+        raise InputError(f"format = {value_text(format)} is unknown: allowed "
+                         + ", ".join(FORMATS))
+    check_module_name(name)
     core = LIFCore(config)
     backend = verilog if format == "verilog" else rtlil
     return backend.convert(core, name=name, emit_src=False)

@@ -8,6 +8,7 @@ and exit status 2.
 
 import argparse
 import importlib
+import signal
 import sys
 
 from lifq.spec import LifqError
@@ -43,6 +44,10 @@ def build_parser():
 
 
 def main(argv=None):
+    # A file-size limit (ulimit -f) should fail a write, which lifq reports and cleans up
+    # after, rather than kill the process half-way through it.
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -33,19 +33,17 @@ Calibration data, ``.npz``
 import dataclasses
 import io
 import json
-import os
 import pathlib
 import re
-import tempfile
 import zipfile
 
 import numpy as np
 
 from lifq.golden.convert import FloatMLP
 from lifq.golden.network import validate_inputs
-from lifq.spec import InputError, NetworkConfig, integer_array
+from lifq.spec import InputError, NetworkConfig, integer_array, value_text
 
-from .files import parse_json, read_text, write_text
+from .files import parse_json, read_text, replacing, write_text
 
 __all__ = ["NetworkStimulus", "load_network", "write_network", "dump_network",
            "network_stimulus_from_document", "load_network_stimulus", "dump_network_result",
@@ -102,7 +100,7 @@ def _read_npz_network(path):
     for key in sorted(arrays):
         match = _NPZ_ARRAY.fullmatch(key)
         if match is None or int(match[2]) >= len(layers):
-            raise InputError(f"{path}: unknown array {key!r}: allowed \"network\", "
+            raise InputError(f"{path}: unknown array {value_text(key)}: allowed \"network\", "
                              f"weights_ℓ and bias_ℓ for ℓ = 0 … {len(layers) - 1}")
         name, number = match[1], int(match[2])
         if name in layers[number]:
@@ -157,18 +155,9 @@ def write_network(path, net):
 
 
 def _write_bytes(path, data):
-    """Write ``data`` to ``path`` through a temporary file beside it (atomic)."""
-    temporary = None
-    try:
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False) as handle:
-            temporary = pathlib.Path(handle.name)
-            handle.write(data)
-        os.replace(temporary, path)
-    except OSError as error:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise InputError(f"{path}: cannot write: {error.strerror or error}") from None
+    """Write ``data`` to ``path`` whole or not at all."""
+    with replacing(path) as temporary:
+        temporary.write_bytes(data)
 
 
 # --- stimuli and results ----------------------------------------------------
@@ -182,7 +171,7 @@ def network_stimulus_from_document(path, document):
     path = pathlib.Path(path)
     unknown = sorted(set(document) - set(STIMULUS_KEYS))
     if unknown:
-        raise InputError(f"{path}: unknown key {unknown[0]!r} in a network stimulus: allowed "
+        raise InputError(f"{path}: unknown key {value_text(unknown[0])} in a network stimulus: allowed "
                          + ", ".join(f'"{key}"' for key in STIMULUS_KEYS))
     if "inputs" not in document:
         raise InputError(f"{path}: missing \"inputs\" (a T×N0 matrix of integers)")

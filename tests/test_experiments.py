@@ -19,7 +19,7 @@ from lifq.golden import simulate
 from lifq.golden.experiments import hardware, sqnr, trains
 from lifq.progress import ProgressBar
 from lifq.sim import engines
-from lifq.spec import InputError
+from lifq.spec import InputError, LifqError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -236,9 +236,9 @@ def test_verilator_engine_calls_the_rtl_runner(monkeypatch):
         assert got == expected
 
 
-def test_verilator_engine_without_verilator_is_an_input_error(monkeypatch):
+def test_verilator_engine_without_verilator_is_a_one_line_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "verilator", None)  # import fails
-    with pytest.raises(InputError, match="Verilator is missing"):
+    with pytest.raises(LifqError, match="Verilator is missing"):
         hardware.hardware_vs_real(engine=engines.RtlEngine("verilator"), runs=2, steps=5,
                                   sweeps=("leak",))
 
@@ -309,24 +309,24 @@ def test_cli_hardware_json_and_plot(tmp_path):
 
 @pytest.mark.parametrize("arguments, words", [
     (["trains", "--runs", "-1"], ["--runs = -1", "1 … 100000"]),
-    (["trains", "--amplitudes", "1", "0"], ["--amplitudes = 0", "> 0"]),
+    (["trains", "--amplitudes", "1", "0"], ["--amplitudes = 0", "0 (excluded) … 1e+06"]),
     (["trains", "--alphas", "-0.5"], ["--alphas = -0.5", "0 … inf"]),
     (["trains", "--alphas", "nan"], ["--alphas = nan", "0 … inf"]),
     (["trains", "--spikes", "0"], ["--spikes = 0", "1 … 100000"]),
-    (["trains", "--max-gap", "0"], ["--max-gap = 0", "> 0"]),
+    (["trains", "--max-gap", "0"], ["--max-gap = 0", "0 (excluded) … 1e+06"]),
     (["trains", "--seed", "-3"], ["--seed = -3"]),
     (["trains", "--plot", "out.svg"], ["--plot", "out.svg", ".png"]),
     (["trains", "--plot", "/no/such/dir/out.png"], ["--plot", "does not exist"]),
-    (["sqnr", "--sigma", "0"], ["--sigma = 0", "> 0"]),
+    (["sqnr", "--sigma", "0"], ["--sigma = 0", "0 (excluded) … 1e+06"]),
     (["sqnr", "--max-steps", "0"], ["--max-steps = 0", "1 … 1024"]),
     (["sqnr", "--samples", "70000"], ["--samples = 70000", "10 … 65536"]),
-    (["sqnr", "--theta", "-1"], ["--theta = -1", "> 0"]),
+    (["sqnr", "--theta", "-1"], ["--theta = -1", "0 (excluded) … 1e+09"]),
     (["hardware", "--spike-bits", "9"], ["--spike-bits = 9", "1 … 8"]),
     (["hardware", "--widths", "6"], ["--widths = 6", "--theta = 64", "8 … 32"]),
-    (["hardware", "--amplitude", "-1"], ["--amplitude = -1", "> 0"]),
+    (["hardware", "--amplitude", "-1"], ["--amplitude = -1", "0 (excluded) …"]),
     (["hardware", "--decay-shifts", "17"], ["--decay-shifts = 17", "0 … 16"]),
     (["hardware", "--engine", "icarus"], ["--engine", "invalid choice"]),
-    (["hardware", "--runs", "1.5"], ["--runs", "invalid int"]),
+    (["hardware", "--runs", "1.5"], ["--runs = 1.5", "must be an integer", "1 … 65536"]),
 ])
 def test_cli_bad_option_is_one_line_exit_2(arguments, words):
     process = run_lifq(*arguments)

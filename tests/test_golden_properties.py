@@ -274,8 +274,13 @@ def test_theorem_1_fast_path_equals_general_path(case):
     assert np.array_equal(fast[0], general[0]) and np.array_equal(fast[1], general[1])
 
 
-@pytest.mark.parametrize("v0, words", [([0, 0, 0], "one membrane per neuron: 2, not 3"),
-                                       ([128, 0], "v0 must lie in -128 … 127 for width = 8")])
+@pytest.mark.parametrize("v0, words", [
+    ([0, 0, 0], "one membrane per neuron: 2, not 3"),
+    ([128, 0], r"v0\[0\] = 128 is out of range: allowed -128 … 127 for width = 8"),
+    ([0, -129], r"v0\[1\] = -129 is out of range: allowed -128 … 127 for width = 8"),
+    ([1.5, 2.7], r"v0\[0\] = 1.5 must be an integer"),
+    ([True, 0], r"v0\[0\] = true must be an integer"),
+])
 def test_bad_start_membranes_are_input_errors(v0, words):
     cfg = LIFConfig(neurons=2, width=8)
     with pytest.raises(golden.InputError, match=words):

@@ -137,7 +137,7 @@ BAD_GOLDEN = [
     ("non-integer input", stim(inputs=[[5, 5, 0.5]]), {}, [], ["inputs[0][2] = 0.5", "integer"]),
     ("bool input", stim(inputs=[[5, False, 5]]), {}, [], ["inputs[0][1] = false", "integer"]),
     ("wrong stimulus key", json.dumps({"network": GOOD_NETWORK, "input": GOOD_INPUTS}), {}, [],
-     ["unknown key 'input'", '"inputs"']),
+     ['unknown key "input"', '"inputs"']),
     ("missing inputs", json.dumps({"network": GOOD_NETWORK}), {}, [], ['missing "inputs"']),
     ("network neither object nor path", stim(net=7), {}, [],
      ['"network" must be a network object or the path']),
@@ -150,7 +150,7 @@ BAD_GOLDEN = [
     ("not an npz network", stim(net="net.npz"), {"net.npz": "not a zip"}, [],
      ["net.npz: not an .npz file"]),
     ("npz with a stray array", stim(net=NPZ_WITH_STRAY_ARRAY), {}, [],
-     ["stray.npz: unknown array 'weights_5'"]),
+     ['stray.npz: unknown array "weights_5"']),
     ("--config with a network", stim(), {"core.toml": "threshold = 5\n"},
      ["--config", "core.toml"], ["--config", "network"]),
 ]

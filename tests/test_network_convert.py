@@ -141,8 +141,8 @@ def test_float_model_from_arrays_round_trips(model):
 
 @pytest.mark.parametrize("change, message", [
     (lambda m: m.pop("b1"), "missing array 'b1'"),
-    (lambda m: m.update(W3=np.ones((2, 2))), "unknown array 'W3'"),
-    (lambda m: m.update(extra=np.ones(2)), "unknown array 'extra'"),
+    (lambda m: m.update(W3=np.ones((2, 2))), 'unknown array "W3"'),
+    (lambda m: m.update(extra=np.ones(2)), 'unknown array "extra"'),
     (lambda m: m.update(W1=np.ones((10, 3))), "W1 has 3 column(s) but W0 has 64 row(s)"),
     (lambda m: m.update(b0=np.ones(3)), "b0 has 3 value(s) but W0 has 64 row(s)"),
     (lambda m: m.update(W0=np.full((64, 64), np.nan)), "W0 holds a NaN or an infinity"),

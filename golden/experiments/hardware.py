@@ -26,7 +26,9 @@ import math
 import numpy as np
 
 from lifq.golden import alexiewicz, decay_from_alpha, lif_real, simulate
-from lifq.spec import InputError, LIFConfig
+from lifq.spec import InputError, LIFConfig, value_text
+from lifq.spec.limits import check_fits
+from lifq.spec.ranges import SEED_RANGE
 
 from . import Limit, check_parameters
 
@@ -37,14 +39,14 @@ LIMITS = {
     "runs": Limit(1, 65536, integer=True),  # one neuron per run in one core
     "steps": Limit(1, 100_000, integer=True),
     "theta": Limit(1, 2 ** 31 - 1, integer=True),
-    "alphas": Limit(0, math.inf),
-    "amplitude": Limit(0, math.inf, above_low=True),
-    "width_amplitude": Limit(0, math.inf, above_low=True),
+    "alphas": Limit(0, math.inf, infinite=True),
+    "amplitude": Limit(0, 2 ** 31, above_low=True),
+    "width_amplitude": Limit(0, 2 ** 31, above_low=True),
     "decay_shifts": Limit(0, 16, integer=True),
     "spike_bits": Limit(1, 8, integer=True),
-    "spike_amplitudes": Limit(0, math.inf, above_low=True),
+    "spike_amplitudes": Limit(0, 2 ** 31, above_low=True),
     "widths": Limit(4, 32, integer=True),
-    "seed": Limit(0, 2 ** 63 - 1, integer=True),
+    "seed": Limit(*SEED_RANGE.bounds(), integer=True),
 }
 
 SWEEPS = ("leak", "spike_bits", "width")
@@ -104,10 +106,14 @@ def check(values, spell=str):
         if width < narrowest:
             raise InputError(f"{spell('widths')} = {width} cannot hold {spell('theta')} = "
                              f"{theta}: allowed {narrowest} … 32")
+    if "runs" in values and "steps" in values:
+        # The draws, their currents, and simulate's spikes and membranes: ~6 doubles each.
+        check_fits(6 * 8 * values["runs"] * values["steps"],
+                   f"{spell('runs')} × {spell('steps')} = {values['runs']} × {values['steps']}")
     chosen = values.get("sweeps", ())
     for item in [chosen] if isinstance(chosen, str) else chosen:
         if item not in SWEEPS:
-            raise InputError(f"{spell('sweeps')} = {item!r} is unknown: allowed "
+            raise InputError(f"{spell('sweeps')} = {value_text(item)} is unknown: allowed "
                              + ", ".join(SWEEPS))
     if "engine" in values:
         integer_model(values["engine"])
@@ -152,7 +158,7 @@ def integer_model(engine):
         return simulate
     if callable(engine) and isinstance(getattr(engine, "name", None), str):
         return engine
-    raise InputError(f"engine = {engine!r} is unknown: allowed \"golden\" or an engine "
+    raise InputError(f"engine = {value_text(engine)} is unknown: allowed \"golden\" or an engine "
                      "object such as lifq.sim.engines.RtlEngine")
 
 

@@ -21,12 +21,13 @@ better).
 """
 
 import dataclasses
-import math
 
 import numpy as np
 
 from lifq.golden import simulate, sqnr
 from lifq.spec import RESETS, InputError, LIFConfig
+from lifq.spec.limits import check_fits
+from lifq.spec.ranges import SEED_RANGE
 
 from . import Limit, check_parameters
 
@@ -35,10 +36,10 @@ __all__ = ["LIMITS", "SqnrSweep", "sqnr_over_steps", "rate_decoded", "steps_to_m
 LIMITS = {
     "max_steps": Limit(1, 1024, integer=True),
     "samples": Limit(10, 65536, integer=True),  # one neuron per sample in one core
-    "sigma": Limit(0, math.inf, above_low=True),
-    "fixed_theta": Limit(0, math.inf, above_low=True),
+    "sigma": Limit(0, 1e6, above_low=True),
+    "fixed_theta": Limit(0, 1e9, above_low=True),
     "spike_bits": Limit(1, 8, integer=True),
-    "seed": Limit(0, 2 ** 63 - 1, integer=True),
+    "seed": Limit(*SEED_RANGE.bounds(), integer=True),
 }
 
 # Fixed point of the neuron: θ is this many LSBs, ...
@@ -182,6 +183,8 @@ def sqnr_over_steps(max_steps=32, samples=10_000, sigma=0.1, fixed_theta=1.0, sp
     """
     check_parameters(dict(max_steps=max_steps, samples=samples, sigma=sigma,
                           fixed_theta=fixed_theta, spike_bits=spike_bits, seed=seed), LIMITS)
+    # simulate's spikes and membranes, its float rows and the decoded rates.
+    check_fits(5 * 8 * max_steps * samples, f"max_steps × samples = {max_steps} × {samples}")
     resets = tuple(resets)
     unknown = [r for r in resets if r not in RESETS]
     if unknown:

@@ -18,19 +18,21 @@ import numpy as np
 
 from lifq.golden import alexiewicz, lif_real
 from lifq.spec import RESETS
+from lifq.spec.limits import check_fits
+from lifq.spec.ranges import SEED_RANGE
 
 from . import Limit, check_parameters
 
-__all__ = ["LIMITS", "TrainErrors", "random_train_errors"]
+__all__ = ["LIMITS", "TrainErrors", "random_train_errors", "check_memory"]
 
 # Ranges of the parameters of random_train_errors (and of the CLI options).
 LIMITS = {
     "runs": Limit(1, 100_000, integer=True),
     "spike_counts": Limit(1, 100_000, integer=True),
-    "amplitudes": Limit(0, math.inf, above_low=True),
-    "alphas": Limit(0, math.inf),
-    "max_gap": Limit(0, math.inf, above_low=True),
-    "seed": Limit(0, 2 ** 63 - 1, integer=True),
+    "amplitudes": Limit(0, 1e6, above_low=True),
+    "alphas": Limit(0, math.inf, infinite=True),
+    "max_gap": Limit(0, 1e6, above_low=True),
+    "seed": Limit(*SEED_RANGE.bounds(), integer=True),
 }
 
 THETA = 1.0
@@ -95,6 +97,18 @@ class TrainErrors:
                 "rows": self.summary()}
 
 
+def check_memory(values, spell=str):
+    """Refuse (:class:`InputError`) a run whose arrays would not fit in memory.
+
+    The draws of the longest train length take 2 · runs · spikes doubles;
+    the errors one double per reset, α, A, spike count and run.
+    """
+    runs, counts = values["runs"], values["spike_counts"]
+    needed = 8 * (2 * runs * max(counts) + len(RESETS) * len(values.get("alphas", (1,)))
+                  * len(values.get("amplitudes", (1,))) * len(counts) * runs)
+    check_fits(needed, f"{spell('runs')} × {spell('spike_counts')} = {runs} × {max(counts)}")
+
+
 def random_train_errors(runs=100, spike_counts=(10, 20, 50, 100, 200, 500),
                         amplitudes=(1.0, 1.5), alphas=(1.0, 0.1), max_gap=1.0, seed=2023,
                         resets=RESETS, progress=None):
@@ -128,8 +142,10 @@ def random_train_errors(runs=100, spike_counts=(10, 20, 50, 100, 200, 500),
     TrainErrors
     """
     spike_counts, amplitudes, alphas = tuple(spike_counts), tuple(amplitudes), tuple(alphas)
-    check_parameters(dict(runs=runs, spike_counts=spike_counts, amplitudes=amplitudes,
-                          alphas=alphas, max_gap=max_gap, seed=seed), LIMITS)
+    values = dict(runs=runs, spike_counts=spike_counts, amplitudes=amplitudes, alphas=alphas,
+                  max_gap=max_gap, seed=seed)
+    check_parameters(values, LIMITS)
+    check_memory(values)
     resets = tuple(resets)
     rng = np.random.default_rng(seed)
     errors = np.empty((len(resets), len(alphas), len(amplitudes), len(spike_counts), runs))

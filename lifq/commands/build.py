@@ -3,11 +3,13 @@
 import json
 import sys
 
-from lifq.boards.build import BuildError, TimingError, build_bitstream, format_report
-from lifq.boards.host import DEFAULT_BAUD
+from lifq.boards.build import (CLOCK_MHZ, SEED, BuildError, TimingError, build_bitstream,
+                               format_report)
+from lifq.boards.host import BAUD, DEFAULT_BAUD
 from lifq.boards.platforms import BOARDS, board_spec
+from lifq.options import parse
+from lifq.outputs import OutputPlan
 from lifq.sim.files import load_config
-from lifq.spec import InputError
 
 
 def register(subparsers):
@@ -36,21 +38,14 @@ def register(subparsers):
     parser.set_defaults(run=run)
 
 
-def _number(option, text, kind):
-    try:
-        return kind(text)
-    except (TypeError, ValueError):
-        what = "an integer" if kind is int else "a number"
-        raise InputError(f"{option} = {text!r} must be {what}") from None
-
-
 def run(args):
     spec = board_spec(args.board)
+    clock = parse(args.clock, "--clock", CLOCK_MHZ)
+    baud = parse(args.baud, "--baud", BAUD)
+    seed = parse(args.seed, "--seed", SEED)
     cfg = load_config(args.config) if args.config else None
-    clock = None if args.clock is None else _number("--clock", args.clock, float)
-    baud = _number("--baud", args.baud, int)
-    seed = _number("--seed", args.seed, int)
-    build_dir = args.build_dir or f"build/{spec.name}"
+    plan = OutputPlan(inputs=[args.config])
+    build_dir = plan.add("--build-dir", args.build_dir or f"build/{spec.name}", kind="folder")
     try:
         report = build_bitstream(
             spec.name, cfg, clock, build_dir, baud=baud, seed=seed, program=args.program,

@@ -11,13 +11,15 @@
 6. a summary of all five.
 """
 
-import pathlib
 import time
 
 import numpy as np
 
 from lifq.golden import alexiewicz, simulate, sqnr
+from lifq.options import parse
+from lifq.outputs import OutputPlan
 from lifq.spec import RESETS, InputError, LIFConfig
+from lifq.spec.ranges import Limit
 
 
 def register(subparsers):
@@ -27,7 +29,7 @@ def register(subparsers):
                     "table and the quantization error of each reset, convert a digits "
                     "classifier into an integer LIF network, then generate, simulate and "
                     "build the core.")
-    parser.add_argument("--steps", type=int, default=48, metavar="T",
+    parser.add_argument("--steps", default="48", metavar="T",
                         help="timesteps of the example (default 48)")
     parser.add_argument("--simulator", choices=("icarus", "verilator"), default="icarus",
                         help="RTL simulator (default icarus)")
@@ -36,6 +38,10 @@ def register(subparsers):
     parser.add_argument("--skip-bitstream", action="store_true",
                         help="stop after the RTL simulation")
     parser.set_defaults(run=run)
+
+
+#: Timesteps of the example train.
+STEPS = Limit(1, 10_000, integer=True)
 
 
 def example_config(reset="mod"):
@@ -124,10 +130,13 @@ def bitstream_stage(cfg, build_dir):
 
 
 def run(args):
-    if not 1 <= args.steps <= 10000:
-        raise InputError(f"--steps = {args.steps} is out of range: allowed 1 … 10000")
-    build_dir = pathlib.Path(args.build_dir)
-    build_dir.mkdir(parents=True, exist_ok=True)
+    args.steps = parse(args.steps, "--steps", STEPS)
+    build_dir = OutputPlan().add("--build-dir", args.build_dir, kind="folder")
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"--build-dir = {args.build_dir}: cannot create it "
+                         f"({error.strerror or error})") from None
     started = time.monotonic()
     golden_stage(args.steps)
     table = network_stage()

@@ -8,33 +8,19 @@ checks them, shows progress and formats the output.
 
 import json
 import math
-import pathlib
 import sys
 
 import numpy as np
 
 from lifq import error_tables
 from lifq.golden.experiments import check_parameters, hardware, sqnr, trains
+from lifq.options import SEED, Options
+from lifq.outputs import OutputPlan
 from lifq.progress import ProgressBar
 from lifq.spec import InputError
 
 PLOT_NAMES = {"trains": "error_trains.png", "sqnr": "error_sqnr.png",
               "hardware": "error_hardware.png"}
-
-
-class _Options:
-    """Adds options to a parser and remembers how each destination is spelled."""
-
-    def __init__(self, parser):
-        self.parser = parser
-        self.spellings = {}
-
-    def add(self, *flags, **kwargs):
-        action = self.parser.add_argument(*flags, **kwargs)
-        self.spellings[action.dest] = action.option_strings[-1]
-
-    def spell(self, name):
-        return self.spellings.get(name, name)
 
 
 def register(subparsers):
@@ -56,7 +42,7 @@ def _common_options(options, name):
                        help=f"write the figure to DIR/{PLOT_NAMES[name]}")
     options.add("--json", action="store_true",
                 help="print one JSON object instead of the table")
-    options.add("--seed", type=int, default=2023, help="random seed (default 2023)")
+    options.add("--seed", limit=SEED, default=2023, help="random seed (default 2023)")
 
 
 def _register_trains(experiments):
@@ -66,16 +52,18 @@ def _register_trains(experiments):
                     "in [−Aθ, Aθ]) through the real-valued LIF neuron with each reset: the "
                     "distribution of ‖LIF(η) − η‖_{A,α} over the runs.  Defaults are the "
                     "settings of Moser & Lunglmayr (2023).")
-    options = _Options(parser)
-    options.add("--runs", type=int, default=100, help="random trains per setting (default 100)")
-    options.add("--spikes", dest="spike_counts", type=int, nargs="+",
+    options = Options(parser)
+    options.add("--runs", limit=trains.LIMITS["runs"], default=100,
+                help="random trains per setting (default 100)")
+    options.add("--spikes", dest="spike_counts", limit=trains.LIMITS["spike_counts"], nargs="+",
                 default=[10, 20, 50, 100, 200, 500], metavar="N",
                 help="numbers of input spikes (default 10 20 50 100 200 500)")
-    options.add("--amplitudes", type=float, nargs="+", default=[1.0, 1.5], metavar="A",
+    options.add("--amplitudes", limit=trains.LIMITS["amplitudes"], nargs="+", default=[1, 1.5],
+                metavar="A",
                 help="amplitude ranges A, in units of θ (default 1 1.5)")
-    options.add("--alphas", type=float, nargs="+", default=[1.0, 0.1], metavar="ALPHA",
-                help="leak rates α ≥ 0, 'inf' allowed (default 1 0.1)")
-    options.add("--max-gap", type=float, default=1.0,
+    options.add("--alphas", limit=trains.LIMITS["alphas"], nargs="+", default=[1, 0.1],
+                metavar="ALPHA", help="leak rates α ≥ 0, 'inf' allowed (default 1 0.1)")
+    options.add("--max-gap", limit=trains.LIMITS["max_gap"], default=1,
                 help="largest gap between spike times (default 1)")
     _common_options(options, "trains")
     parser.set_defaults(run=_run_trains, options=options, command="error trains")
@@ -87,15 +75,16 @@ def _register_sqnr(experiments):
         description="Constant Gaussian inputs over T steps, rate decoding x̂ = θ·Σk/T, SQNR "
                     "against ReLU(x) for a fixed θ and the SQNR-optimal θ, T = 1 … max-steps, "
                     "for reset by subtraction (Castagnetti et al. 2023), to mod and to zero.")
-    options = _Options(parser)
-    options.add("--max-steps", type=int, default=32, help="largest T (default 32)")
-    options.add("--samples", type=int, default=10_000,
+    options = Options(parser)
+    options.add("--max-steps", limit=sqnr.LIMITS["max_steps"], default=32,
+                help="largest T (default 32)")
+    options.add("--samples", limit=sqnr.LIMITS["samples"], default=10_000,
                 help="Gaussian input samples (default 10000)")
-    options.add("--sigma", type=float, default=0.1,
+    options.add("--sigma", limit=sqnr.LIMITS["sigma"], default=0.1,
                 help="standard deviation of the inputs (default 0.1)")
-    options.add("--theta", dest="fixed_theta", type=float, default=1.0,
+    options.add("--theta", dest="fixed_theta", limit=sqnr.LIMITS["fixed_theta"], default=1,
                 help="the fixed threshold to compare with (default 1)")
-    options.add("--spike-bits", type=int, default=4,
+    options.add("--spike-bits", limit=sqnr.LIMITS["spike_bits"], default=4,
                 help="q of reset-to-mod: up to 2^q − 1 spikes per step (default 4)")
     _common_options(options, "sqnr")
     parser.set_defaults(run=_run_sqnr, options=options, command="error sqnr")
@@ -107,26 +96,32 @@ def _register_hardware(experiments):
         description="The bit-exact integer neuron against the real-valued LIF on the same "
                     "random integer trains: how leak rounding (F), the spike-count cap (q) "
                     "and the membrane width (W) move the error, and where |error| < θ holds.")
-    options = _Options(parser)
-    options.add("--runs", type=int, default=100,
+    options = Options(parser)
+    options.add("--runs", limit=hardware.LIMITS["runs"], default=100,
                 help="random trains per setting, one neuron each (default 100)")
-    options.add("--steps", type=int, default=200, help="time steps per train (default 200)")
-    options.add("--theta", type=int, default=64, help="threshold θ in LSB (default 64)")
-    options.add("--alphas", type=float, nargs="+", default=[1.0, 0.1], metavar="ALPHA",
+    options.add("--steps", limit=hardware.LIMITS["steps"], default=200,
+                help="time steps per train (default 200)")
+    options.add("--theta", limit=hardware.LIMITS["theta"], default=64,
+                help="threshold θ in LSB (default 64)")
+    options.add("--alphas", limit=hardware.LIMITS["alphas"], nargs="+", default=[1, 0.1],
+                metavar="ALPHA",
                 help="leak rates of the leak sweep; the other sweeps use the smallest "
                      "(default 1 0.1)")
-    options.add("--amplitude", type=float, default=1.5,
+    options.add("--amplitude", limit=hardware.LIMITS["amplitude"], default=1.5,
                 help="A of the leak sweep: currents in [−Aθ, Aθ] (default 1.5)")
-    options.add("--decay-shifts", type=int, nargs="+", default=[2, 4, 6, 8, 10, 12, 16],
+    options.add("--decay-shifts", limit=hardware.LIMITS["decay_shifts"], nargs="+",
+                default=[2, 4, 6, 8, 10, 12, 16],
                 metavar="F", help="leak fraction bits F of the leak sweep")
-    options.add("--spike-bits", type=int, nargs="+", default=[1, 2, 3, 4], metavar="Q",
+    options.add("--spike-bits", limit=hardware.LIMITS["spike_bits"], nargs="+",
+                default=[1, 2, 3, 4], metavar="Q",
                 help="q of the spike-bits sweep (default 1 2 3 4)")
-    options.add("--spike-amplitudes", type=float, nargs="+", default=[1, 2, 4, 8, 16],
+    options.add("--spike-amplitudes", limit=hardware.LIMITS["spike_amplitudes"], nargs="+",
+                default=[1, 2, 4, 8, 16],
                 metavar="A", help="A of the spike-bits sweep (default 1 2 4 8 16)")
-    options.add("--widths", type=int, nargs="+", metavar="W",
+    options.add("--widths", limit=hardware.LIMITS["widths"], nargs="+", metavar="W",
                 help="membrane widths of the width sweep (default: the narrowest that "
                      "holds θ, +2, +4, +8)")
-    options.add("--width-amplitude", type=float, default=4.0,
+    options.add("--width-amplitude", limit=hardware.LIMITS["width_amplitude"], default=4,
                 help="A of the width sweep (default 4)")
     options.add("--sweep", dest="sweeps", choices=["leak", "spike-bits", "width", "all"],
                 default="all", help="which sweep to run (default all)")
@@ -140,9 +135,11 @@ def _register_hardware(experiments):
 # --- running ---------------------------------------------------------------
 
 def _run_trains(args):
-    values = dict(runs=args.runs, spike_counts=args.spike_counts, amplitudes=args.amplitudes,
-                  alphas=args.alphas, max_gap=args.max_gap, seed=args.seed)
+    numbers = args.options.values(args)
+    values = {name: numbers[name] for name in
+              ("runs", "spike_counts", "amplitudes", "alphas", "max_gap", "seed")}
     check_parameters(values, trains.LIMITS, args.options.spell)
+    trains.check_memory(values, args.options.spell)
     plot = _plot_path(args, "trains")
     with ProgressBar("lifq error trains") as progress:
         result = trains.random_train_errors(**values, progress=progress)
@@ -150,8 +147,9 @@ def _run_trains(args):
 
 
 def _run_sqnr(args):
-    values = dict(max_steps=args.max_steps, samples=args.samples, sigma=args.sigma,
-                  fixed_theta=args.fixed_theta, spike_bits=args.spike_bits, seed=args.seed)
+    numbers = args.options.values(args)
+    values = {name: numbers[name] for name in
+              ("max_steps", "samples", "sigma", "fixed_theta", "spike_bits", "seed")}
     check_parameters(values, sqnr.LIMITS, args.options.spell)
     plot = _plot_path(args, "sqnr")
     with ProgressBar("lifq error sqnr") as progress:
@@ -160,15 +158,15 @@ def _run_sqnr(args):
 
 
 def _run_hardware(args):
+    numbers = args.options.values(args)
     sweeps = hardware.SWEEPS if args.sweeps == "all" else (args.sweeps.replace("-", "_"),)
-    values = dict(runs=args.runs, steps=args.steps, theta=args.theta, alphas=args.alphas,
-                  amplitude=args.amplitude, decay_shifts=args.decay_shifts,
-                  spike_bits=args.spike_bits, spike_amplitudes=args.spike_amplitudes,
-                  widths=args.widths or hardware.default_widths(args.theta),
-                  width_amplitude=args.width_amplitude, sweeps=sweeps,
-                  engine=_engine(args.engine), seed=args.seed)
-    hardware.check(values, args.options.spell)
+    values = {name: numbers[name] for name in
+              ("runs", "steps", "theta", "alphas", "amplitude", "decay_shifts", "spike_bits",
+               "spike_amplitudes", "width_amplitude", "seed")}
+    values["widths"] = numbers["widths"] or hardware.default_widths(values["theta"])
+    hardware.check({**values, "sweeps": sweeps}, args.options.spell)
     plot = _plot_path(args, "hardware")
+    values.update(sweeps=sweeps, engine=_engine(args.engine))
     with ProgressBar(f"lifq error hardware ({args.engine})") as progress:
         result = hardware.hardware_vs_real(**values, progress=progress)
     _report(args, result, plot, error_tables.print_hardware, "plot_hardware")
@@ -190,30 +188,18 @@ def _plot_path(args, name):
         import matplotlib  # noqa: F401  (the plot extra)
     except ModuleNotFoundError:
         raise InputError("--plot needs matplotlib: pip install 'lifq[plot]'") from None
+    plan = OutputPlan()
     if args.plot is not None:
-        path = pathlib.Path(args.plot)
-        if path.suffix.lower() != ".png":
-            raise InputError(f"--plot = {args.plot!r} must name a .png file")
-        if not path.parent.is_dir():
-            raise InputError(f"--plot = {args.plot!r}: directory {str(path.parent)!r} "
-                             "does not exist")
-        return path
-    directory = pathlib.Path(args.plot_dir)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputError(f"--plot-dir = {args.plot_dir!r}: cannot create it "
-                         f"({error.strerror or error})") from None
-    return directory / PLOT_NAMES[name]
+        return plan.add("--plot", args.plot, suffixes=(".png",))
+    directory = plan.add("--plot-dir", args.plot_dir, kind="folder")
+    return plan.add("--plot-dir", directory / PLOT_NAMES[name], suffixes=(".png",))
 
 
 def _report(args, result, plot, print_table, plot_function):
     if plot is not None:
         from lifq.golden.experiments import plots
-        try:
-            getattr(plots, plot_function)(result, plot)
-        except OSError as error:
-            raise InputError(f"cannot write {str(plot)!r}: {error.strerror or error}") from None
+        with OutputPlan().writing(plot) as temporary:
+            getattr(plots, plot_function)(result, temporary)
     if args.json:
         print(json.dumps(_plain(result.to_json()), indent=2, ensure_ascii=False))
     else:

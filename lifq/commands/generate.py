@@ -1,12 +1,12 @@
 """``lifq generate CONFIG [-o core.v] [--format verilog|rtlil]``: the core as HDL."""
 
-import pathlib
 import sys
 
 from lifq.hdl import FORMATS, generate
+from lifq.hdl.generate import check_module_name
 from lifq.hdl.datapath import full_rate_neurons, latency
+from lifq.outputs import OutputPlan
 from lifq.sim.files import load_config
-from lifq.spec import InputError
 
 
 def register(subparsers):
@@ -23,17 +23,12 @@ def register(subparsers):
 
 
 def run(args):
-    if not args.name.isidentifier():
-        raise InputError(f"--name = {args.name!r} must be a Verilog identifier "
-                         "(letters, digits, underscores)")
+    check_module_name(args.name, "--name")
+    plan = OutputPlan(inputs=[args.config])
+    output = plan.add("-o", args.output)
     cfg = load_config(args.config)
     text = generate(cfg, args.format, name=args.name)
-    if args.output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        pathlib.Path(args.output).write_text(text)
-    except OSError as error:
-        raise InputError(f"{args.output}: cannot write: {error.strerror}") from None
-    print(f"{args.output}: {args.name}, {cfg.neurons} neurons, latency {latency(cfg)} cycles, "
-          f"one update per clock for N ≥ {full_rate_neurons(cfg)}", file=sys.stderr)
+    plan.write_text(output, text)
+    if output is not None:
+        print(f"{output}: {args.name}, {cfg.neurons} neurons, latency {latency(cfg)} cycles, "
+              f"one update per clock for N ≥ {full_rate_neurons(cfg)}", file=sys.stderr)

@@ -4,9 +4,12 @@ A stimulus with a ``"network"`` key is a network stimulus (SPEC §6) and
 gives a network result; any other is a single core's (SPEC §4).
 """
 
+import pathlib
+
 from lifq.golden import simulate, simulate_network
-from lifq.sim.files import load_stimulus, parse_json, read_text, write_result
-from lifq.sim.network_files import network_stimulus_from_document, write_network_result
+from lifq.outputs import OutputPlan
+from lifq.sim.files import dump_result, parse_json, read_text, stimulus_from_document
+from lifq.sim.network_files import dump_network_result, network_stimulus_from_document
 from lifq.spec import InputError
 
 
@@ -26,14 +29,19 @@ def register(subparsers):
 
 def run(args):
     document = parse_json(args.stimulus, read_text(args.stimulus))
-    if isinstance(document, dict) and "network" in document:
+    network = isinstance(document, dict) and "network" in document
+    inputs = [args.stimulus, args.config]
+    if network and isinstance(document["network"], str):
+        inputs.append(pathlib.Path(args.stimulus).parent / document["network"])
+    plan = OutputPlan(inputs=inputs)
+    output = plan.add("-o", args.output)
+    if network:
         if args.config is not None:
             raise InputError("--config overrides a core's parameters; a network stimulus sets "
                              "them per layer")
         stimulus = network_stimulus_from_document(args.stimulus, document)
-        write_network_result(args.output, simulate_network(stimulus.network, stimulus.inputs))
+        result = simulate_network(stimulus.network, stimulus.inputs)
+        plan.write_text(output, dump_network_result(result))
         return
-    # load_stimulus reads the file again: sim.files has no reader of a parsed document.
-    stimulus = load_stimulus(args.stimulus, args.config)
-    spikes, v = simulate(stimulus.config, stimulus.currents)
-    write_result(args.output, spikes, v)
+    stimulus = stimulus_from_document(args.stimulus, document, args.config)
+    plan.write_text(output, dump_result(*simulate(stimulus.config, stimulus.currents)))

@@ -4,10 +4,12 @@ import sys
 
 import numpy as np
 
-from lifq.boards.host import DEFAULT_BAUD, Board, LinkError, SerialTransport, run_stimulus
+from lifq.boards.host import (BAUD, DEFAULT_BAUD, TIMEOUT, Board, LinkError, SerialTransport,
+                              run_stimulus)
 from lifq.golden import simulate
-from lifq.sim.files import load_stimulus, write_result
-from lifq.spec import InputError
+from lifq.options import parse
+from lifq.outputs import OutputPlan
+from lifq.sim.files import dump_result, load_stimulus
 
 
 def register(subparsers):
@@ -34,15 +36,11 @@ def register(subparsers):
 
 
 def run(args):
+    baud = parse(args.baud, "--baud", BAUD)
+    timeout = parse(args.timeout, "--timeout", TIMEOUT)
+    plan = OutputPlan(inputs=[args.stimulus, args.config])
+    output = plan.add("-o", args.output)
     stimulus = load_stimulus(args.stimulus, args.config)
-    try:
-        baud = int(args.baud)
-    except ValueError:
-        raise InputError(f"--baud = {args.baud!r} must be an integer") from None
-    try:
-        timeout = float(args.timeout)
-    except ValueError:
-        raise InputError(f"--timeout = {args.timeout!r} must be a number of seconds") from None
     transport = SerialTransport(args.port, baud, timeout=timeout)
     try:
         board = Board(transport, name=args.port)
@@ -52,7 +50,7 @@ def run(args):
         return 1
     finally:
         transport.close()
-    write_result(args.output, spikes, v)
+    plan.write_text(output, dump_result(spikes, v))
     if args.check:
         expect_spikes, expect_v = simulate(stimulus.config, stimulus.currents)
         for name, got, expect in (("spikes", spikes, expect_spikes), ("v", v, expect_v)):

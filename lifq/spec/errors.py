@@ -15,7 +15,23 @@ class InputError(LifqError, ValueError):
     """Bad user input: a parameter, a value or a file that breaks the contract.
 
     The message is one line that names what is wrong and the allowed range.
+
+    Parameters
+    ----------
+    message : str
+    key : str, optional
+        The parameter the error is about (e.g. ``"threshold"``), so that a
+        caller that merged parameters from several files can name the right
+        one.
+
+    Attributes
+    ----------
+    key : str or None
     """
+
+    def __init__(self, message, *, key=None):
+        super().__init__(message)
+        self.key = key
 
 
 class ToolError(LifqError, RuntimeError):

@@ -22,19 +22,12 @@ import numpy as np
 
 from .errors import InputError
 from .neuron import LIFConfig, _json_type
-from .ranges import LAYER_RANGES, NETWORK_RANGES, NEURON_RANGES, Range, _signed_max, _signed_min
-from .ranges import check_integer, value_text
+from .ranges import (INPUT_RANGE, LAYER_RANGES, NETWORK_RANGES, NEURON_RANGES, WEIGHT_RANGE,
+                     check_integer, value_text)
 
 __all__ = ["LayerConfig", "NetworkConfig", "WEIGHT_RANGE", "INPUT_RANGE", "integer_array",
            "check_array_range"]
 
-#: SPEC §6: one synaptic weight, a signed ``weight_bits``-bit integer.
-WEIGHT_RANGE = Range(lambda p: _signed_min(p.weight_bits), lambda p: _signed_max(p.weight_bits),
-                     ("weight_bits",))
-
-#: SPEC §6: one network input value x, a signed ``input_bits``-bit integer.
-INPUT_RANGE = Range(lambda p: _signed_min(p.input_bits), lambda p: _signed_max(p.input_bits),
-                    ("input_bits",))
 
 # The keys of a layer object: the neuron parameters (``bias`` is the layer's
 # own, per neuron) and those the layer adds.

@@ -17,7 +17,7 @@ RESETS = ("zero", "subtract", "mod")
 
 def _check_bool(name, value):
     if not isinstance(value, bool):
-        raise InputError(f"{name} = {value_text(value)} must be true or false")
+        raise InputError(f"{name} = {value_text(value)} must be true or false", key=name)
     return value
 
 
@@ -91,7 +91,7 @@ class LIFConfig:
             object.__setattr__(self, name, allowed.check(name, getattr(self, name), self))
         if not isinstance(self.reset, str) or self.reset not in RESETS:
             raise InputError(f"reset = {value_text(self.reset)} is unknown: allowed "
-                             + ", ".join(f'"{r}"' for r in RESETS))
+                             + ", ".join(f'"{r}"' for r in RESETS), key="reset")
         _check_bool("signed", self.signed)
         _check_bool("programmable", self.programmable)
 
@@ -105,7 +105,7 @@ class LIFConfig:
         unknown = sorted(set(mapping) - known)
         if unknown:
             raise InputError(f"{where}: unknown parameter {value_text(unknown[0])}: allowed "
-                             + ", ".join(sorted(known)))
+                             + ", ".join(sorted(known)), key=unknown[0])
         return cls(**mapping)
 
     def to_dict(self):
