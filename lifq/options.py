@@ -6,9 +6,10 @@ otherwise the command stops with one line that names the option, the value
 (shortened) and the allowed range, before any work starts.
 """
 
+from lifq.spec import InputError, value_text
 from lifq.spec.ranges import SEED_RANGE, Limit
 
-__all__ = ["SEED", "PROBABILITY", "parse", "parse_list", "Options"]
+__all__ = ["SEED", "PROBABILITY", "parse", "parse_list", "parse_csv", "range_limit", "Options"]
 
 #: Seeds of every command (the one range of :data:`lifq.spec.ranges.SEED_RANGE`).
 SEED = Limit(*SEED_RANGE.bounds(), integer=True)
@@ -24,6 +25,24 @@ def parse(text, option, limit):
 def parse_list(texts, option, limit):
     """The values of an option that takes several (None stays None)."""
     return None if texts is None else [limit.parse(text, option) for text in texts]
+
+
+def parse_csv(text, option, limit):
+    """Comma-separated values of one option (``1,2,4``), each checked; None stays None."""
+    if text is None:
+        return None
+    parts = str(text).split(",")
+    if not all(part.strip() for part in parts):
+        raise InputError(f"{option} = {value_text(str(text))[1:].rstrip(chr(34))} must be a "
+                         f"comma-separated list of values in {limit.describe(kind=False)}")
+    return [limit.parse(part.strip(), option) for part in parts]
+
+
+def range_limit(allowed, params=None):
+    """The :class:`Limit` of an integer :class:`lifq.spec.ranges.Range` (its context
+    given by ``params``), so that an option parses against the one table."""
+    low, high = allowed.bounds(params)
+    return Limit(low, high, integer=True)
 
 
 class Options:

@@ -7,18 +7,19 @@ and of the SNN per reset and T with the mean spike events per sample
 :func:`lifq.golden.accuracy.accuracy_table`.
 """
 
-import argparse
 import json
-import pathlib
 import sys
 
 from lifq.golden.accuracy import STEPS, accuracy_table, check_resets, check_steps
-from lifq.golden.convert import check_settings
+from lifq.golden.convert import MAX_STEPS, check_settings
 from lifq.golden.datasets import load_dataset, train_mlp
+from lifq.options import parse_csv
+from lifq.outputs import OutputPlan
 from lifq.progress import ProgressBar
-from lifq.spec import RESETS, InputError
+from lifq.spec import RESETS, InputError, value_text
+from lifq.spec.ranges import Limit
 
-from .convert import add_dataset_options, add_recipe_options, recipe_options
+from .convert import add_dataset_options, add_recipe_options, hidden_sizes, recipe_options
 
 
 def register(subparsers):
@@ -29,9 +30,9 @@ def register(subparsers):
                     "the SNN per reset and number of timesteps T (the same input every step), "
                     "with the mean spike events per sample.")
     add_dataset_options(parser, required=True)
-    parser.add_argument("--steps", type=_integers, default=STEPS, metavar="T[,T…]",
+    parser.add_argument("--steps", default=",".join(map(str, STEPS)), metavar="T[,T…]",
                         help="timesteps to measure (default 1,2,4,8,16,32)")
-    parser.add_argument("--resets", type=_resets, default=RESETS, metavar="R[,R…]",
+    parser.add_argument("--resets", default=",".join(RESETS), metavar="R[,R…]",
                         help="resets to compare (default zero,subtract,mod)")
     add_recipe_options(parser)
     parser.add_argument("--json", action="store_true",
@@ -41,40 +42,32 @@ def register(subparsers):
     parser.set_defaults(run=run)
 
 
-def _integers(text):
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of "
-                                         "integers, e.g. 1,2,4") from None
-
-
 def _resets(text):
-    resets = tuple(text.split(","))
+    resets = tuple(part.strip() for part in text.split(","))
     for reset in resets:
         if reset not in RESETS:
-            raise argparse.ArgumentTypeError(f"unknown reset {reset!r}: allowed "
-                                             + ", ".join(RESETS))
+            raise InputError(f"--resets = {value_text(text)[1:].rstrip(chr(34))}: unknown reset "
+                             f"{value_text(reset)}: allowed " + ", ".join(RESETS))
     return resets
 
 
 def run(args):
     # Every option is checked before the training and the sweep start.
-    check_steps(args.steps)
-    check_resets(args.resets)
-    check_settings(reset="mod", steps=1, **recipe_options(args))
+    steps = check_steps(parse_csv(args.steps, "--steps", Limit(1, MAX_STEPS, integer=True)))
+    resets = check_resets(_resets(args.resets))
+    recipe = recipe_options(args)
+    hidden = hidden_sizes(args)
+    check_settings(reset="mod", steps=1, **recipe)
     plot = _plot_path(args.plot)
     dataset = load_dataset(args.dataset)
-    model = train_mlp(dataset, args.hidden)
+    model = train_mlp(dataset, hidden)
     with ProgressBar("lifq accuracy") as progress:
-        table = accuracy_table(model, dataset, steps=args.steps, resets=args.resets,
-                               progress=progress, **recipe_options(args))
+        table = accuracy_table(model, dataset, steps=steps, resets=resets,
+                               progress=progress, **recipe)
     if plot is not None:
         from lifq.golden.experiments.plots import plot_accuracy
-        try:
-            plot_accuracy(table, plot)
-        except OSError as error:
-            raise InputError(f"cannot write {str(plot)!r}: {error.strerror or error}") from None
+        with OutputPlan().writing(plot) as temporary:
+            plot_accuracy(table, temporary)
     if args.json:
         print(json.dumps(table.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -92,12 +85,7 @@ def _plot_path(text):
         import matplotlib  # noqa: F401  (the plot extra)
     except ModuleNotFoundError:
         raise InputError("--plot needs matplotlib: pip install 'lifq[plot]'") from None
-    path = pathlib.Path(text)
-    if path.suffix.lower() != ".png":
-        raise InputError(f"--plot = {text!r} must name a .png file")
-    if not path.parent.is_dir():
-        raise InputError(f"--plot = {text!r}: directory {str(path.parent)!r} does not exist")
-    return path
+    return OutputPlan().add("--plot", text, suffixes=(".png",))
 
 
 def format_table(table, train_samples, test_samples):

@@ -7,12 +7,13 @@ prints what one spike is worth in each layer.  The options of the recipe are
 shared with ``lifq accuracy``.
 """
 
-import argparse
-
-from lifq.golden.convert import INITIAL_MEMBRANES, check_settings, convert
+from lifq.golden.convert import INITIAL_MEMBRANES, MAX_STEPS, check_settings, convert
 from lifq.golden.datasets import DATASETS, load_dataset, train_mlp
+from lifq.options import parse, parse_csv, range_limit
+from lifq.outputs import OutputPlan
 from lifq.sim.network_files import load_calibration, load_float_model, write_network
-from lifq.spec import RESETS, InputError
+from lifq.spec import LAYER_RANGES, NETWORK_RANGES, NEURON_RANGES, RESETS, InputError
+from lifq.spec.ranges import Limit
 
 
 def register(subparsers):
@@ -31,10 +32,10 @@ def register(subparsers):
     parser.add_argument("--reset", choices=RESETS, required=True,
                         help="reset of the hidden neurons")
     add_recipe_options(parser)
-    parser.add_argument("--steps", type=int, default=32, metavar="T",
+    parser.add_argument("--steps", default="32", metavar="T",
                         help="the largest T the network is meant for: sizes the membranes; "
                              "with --sqnr, the levels of zero and subtract (default 32)")
-    parser.add_argument("--input-bits", type=int, metavar="B",
+    parser.add_argument("--input-bits", metavar="B",
                         help="bits of a network input (default: the fewest that hold the "
                              "calibration data)")
     parser.add_argument("-o", "--output", metavar="NET.json", required=True,
@@ -42,33 +43,23 @@ def register(subparsers):
     parser.set_defaults(run=run)
 
 
-def hidden_sizes(text):
-    """``"64"`` or ``"64,64"`` → (64,) or (64, 64), for ``--hidden``."""
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of layer "
-                                         "sizes, e.g. 64 or 64,64") from None
-    return sizes
-
-
 def add_dataset_options(parser, required):
     parser.add_argument("--dataset", choices=DATASETS, required=required,
                         help="train the float MLP on this data set (scikit-learn's digits, "
                              "fixed split)")
-    parser.add_argument("--hidden", type=hidden_sizes, default=(64,), metavar="N[,N…]",
+    parser.add_argument("--hidden", default="64", metavar="N[,N…]",
                         help="hidden layer sizes of the trained MLP (default 64)")
 
 
 def add_recipe_options(parser):
     """The conversion options ``lifq convert`` and ``lifq accuracy`` share."""
-    parser.add_argument("--spike-bits", type=int, default=4, metavar="Q",
+    parser.add_argument("--spike-bits", default="4", metavar="Q",
                         help="q of the hidden neurons: reset-to-mod emits up to 2^q − 1 spikes "
                              "per step (default 4)")
-    parser.add_argument("--weight-bits", type=int, default=8, metavar="B",
+    parser.add_argument("--weight-bits", default="8", metavar="B",
                         help="signed bits of every weight (default 8)")
     clip = parser.add_mutually_exclusive_group()
-    clip.add_argument("--percentile", type=float, default=99.9, metavar="P",
+    clip.add_argument("--percentile", default="99.9", metavar="P",
                       help="clipping point = P-th percentile of the positive ReLU activations "
                            "(default 99.9)")
     clip.add_argument("--sqnr", action="store_true",
@@ -77,15 +68,38 @@ def add_recipe_options(parser):
                         help="hidden membranes start at θ/2 (default, Bu et al. 2022) or 0")
 
 
+#: Hidden layer sizes of a trained MLP: the neurons of one layer.
+HIDDEN = range_limit(NEURON_RANGES["neurons"])
+#: The clipping point's percentile of the positive ReLU activations.
+PERCENTILE = Limit(0, 100, above_low=True)
+
+
+def hidden_sizes(args):
+    """``--hidden 64`` or ``64,64`` → (64,) or (64, 64)."""
+    return tuple(parse_csv(args.hidden, "--hidden", HIDDEN))
+
+
 def recipe_options(args):
-    """The keyword arguments of :func:`lifq.golden.convert.convert` from the options."""
-    return {"spike_bits": args.spike_bits, "weight_bits": args.weight_bits,
-            "threshold": "sqnr" if args.sqnr else "percentile", "percentile": args.percentile,
+    """The keyword arguments of :func:`lifq.golden.convert.convert` from the options,
+    each number parsed against its range (messages name the option)."""
+    return {"spike_bits": parse(args.spike_bits, "--spike-bits",
+                                range_limit(NEURON_RANGES["spike_bits"])),
+            "weight_bits": parse(args.weight_bits, "--weight-bits",
+                                 range_limit(LAYER_RANGES["weight_bits"])),
+            "threshold": "sqnr" if args.sqnr else "percentile",
+            "percentile": parse(args.percentile, "--percentile", PERCENTILE),
             "initial_membrane": args.initial_membrane}
 
 
 def run(args):
-    check_settings(reset=args.reset, steps=args.steps, **recipe_options(args))
+    recipe = recipe_options(args)
+    steps = parse(args.steps, "--steps", Limit(1, MAX_STEPS, integer=True))
+    input_bits = parse(args.input_bits, "--input-bits",
+                       range_limit(NETWORK_RANGES["input_bits"]))
+    hidden = hidden_sizes(args)
+    check_settings(reset=args.reset, steps=steps, **recipe)
+    plan = OutputPlan(inputs=[args.model, args.calibration])
+    output = plan.add("-o", args.output, suffixes=(".json", ".npz"))
     if (args.model is None) == (args.dataset is None):
         raise InputError("give either --dataset or a MODEL.npz, not both or neither")
     if args.model is not None:
@@ -100,17 +114,17 @@ def run(args):
             raise InputError("--calibration goes with MODEL.npz; --dataset calibrates on its "
                              "training set")
         dataset = load_dataset(args.dataset)
-        model = train_mlp(dataset, args.hidden)
+        model = train_mlp(dataset, hidden)
         calibration = dataset.x_train
         accuracy = (model.predict(dataset.x_test) == dataset.y_test).mean()
         source = (f"{args.dataset}: float MLP trained on {len(calibration)} samples, test "
                   f"accuracy {100 * accuracy:.2f} %")
-    conversion = convert(model, calibration, reset=args.reset, steps=args.steps,
-                         input_bits=args.input_bits, **recipe_options(args))
-    write_network(args.output, conversion.network)
+    conversion = convert(model, calibration, reset=args.reset, steps=steps,
+                         input_bits=input_bits, **recipe)
+    write_network(output, conversion.network)
     print(source)
     print(format_conversion(conversion))
-    print(f"wrote {args.output}")
+    print(f"wrote {output}")
 
 
 def format_conversion(conversion):
