@@ -13,8 +13,8 @@ LIF, ``τ·dv/dt = (v_leak − v) + r·I`` with v_leak = 0
 The gain multiplies the whole input of a neuron, so import folds it into
 that neuron's row of weights and its bias; it may differ between neurons,
 β may not (a layer shares d).  snnTorch writes τ = dt/(1 − β) and r = τ/dt
-with dt = 10⁻⁴, so β comes back exactly and g = 1; Norse writes r = 1 and
-has dt = 10⁻³; Sinabs measures τ in steps (dt = 1) and writes r = 1.
+with dt = 10⁻⁴, so β comes back exactly and g = 1; Norse steps with
+dt = 10⁻³ by default; Sinabs measures τ in steps (dt = 1) and writes r = 1.
 
 Errors of the leak mapping, for one step of a membrane v:
 
