@@ -86,7 +86,7 @@ class HarnessRun:
                 stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         except OSError as error:
             self._log_file.close()
-            raise SimulationError(f"{label} harness did not start ({error.strerror})",
+            raise SimulationError(f"{label} run of the harness did not start ({error.strerror})",
                                   self.log) from None
 
     def finish(self):
@@ -97,7 +97,8 @@ class HarnessRun:
             status = self._process.wait()
             self._log_file.close()
         if status != 0:
-            raise SimulationError(f"{self.simulator} harness run failed (exit status {status})",
+            raise SimulationError(f"{self.simulator} run of the harness failed (exit status "
+                                  f"{status})",
                                   self.log)
         try:
             output = read_results(self._results, len(self.jobs))
