@@ -1,6 +1,8 @@
-"""``lifq simulate --simulator amaranth``: the RTL against the golden model from the CLI.
+"""``lifq simulate``: the RTL against the golden model from the CLI.
 
-(Icarus and Verilator through the same command are in tests/test_cocotb.py.)
+The amaranth simulator, option errors, failing simulators, and the
+harness on Icarus and Verilator (RTL and netlists).  The vectors on Icarus
+and Verilator through the same command are in tests/test_cocotb.py.
 """
 
 import json
@@ -65,6 +67,14 @@ def test_mismatch_is_reported_with_timestep_and_neuron(vector, monkeypatch, caps
     (["--simulator", "amaranth", "--output-stalls", "x"], ["probability", "'x'"]),
     (["--simulator", "amaranth", "--waves", "core.fst"], ["--waves", "VCD only"]),
     ([], ["--simulator"]),
+    (["--simulator", "amaranth", "--netlist", "ice40"], ["--netlist", "icarus or verilator"]),
+    (["--simulator", "amaranth", "--testbench", "cocotb"], ["--testbench", "amaranth"]),
+    (["--simulator", "icarus", "--testbench", "harness", "--waves", "w.vcd"],
+     ["--waves", "no waveforms", "--testbench cocotb"]),
+    (["--simulator", "icarus", "--testbench", "cocotb", "--netlist", "ice40"],
+     ["--netlist", "harness"]),
+    (["--simulator", "icarus", "--netlist", "ecp5"], ["ECP5", "Verilator only"]),
+    (["--simulator", "verilator", "--netlist", "xilinx"], ["invalid choice", "xilinx"]),
 ])
 def test_bad_options(vector, arguments, words):
     process = lifq("simulate", str(vector.stim_path), *arguments)
@@ -84,8 +94,9 @@ def test_bad_stimulus_is_an_input_error(tmp_path):
 
 @pytest.mark.parametrize("stage", ["build", "run"])
 def test_a_failing_simulator_is_one_line_exit_2(stage, vector, tmp_path, monkeypatch, capsys):
-    """A simulator that fails to build or crashes (not a mismatch): one line naming
-    the simulator and the log, exit 2, no traceback, no result file."""
+    """The cocotb testbench on a simulator that fails to build or crashes (not a
+    mismatch): one line naming the simulator and the log, exit 2, no traceback, no
+    result file."""
     from lifq.sim import runner
 
     class Broken:
@@ -99,9 +110,30 @@ def test_a_failing_simulator_is_one_line_exit_2(stage, vector, tmp_path, monkeyp
 
     monkeypatch.setattr(runner, "cocotb_runner", lambda *arguments: Broken())
     monkeypatch.setenv("LIFQ_BUILD_DIR", str(tmp_path / "builds"))
+    _assert_one_line_failure(stage, vector, tmp_path, capsys, ["--testbench", "cocotb"])
+
+
+@pytest.mark.parametrize("stage", ["build", "run"])
+def test_a_failing_harness_is_one_line_exit_2(stage, vector, tmp_path, monkeypatch, capsys):
+    """The same for the harness: a testbench Icarus cannot compile, a harness that crashes."""
+    from lifq.sim.harness import build
+
+    if stage == "build":
+        real_source = build._harness_source
+        monkeypatch.setattr(build, "_harness_source", lambda name: (
+            "module lifq_harness_tb; syntax error\n" if name == build.TESTBENCH
+            else real_source(name)))
+    else:
+        monkeypatch.setattr(build.HarnessBuild, "run_command",
+                            lambda self, stimulus, results: ["sh", "-c", "exit 3"])
+    monkeypatch.setenv("LIFQ_BUILD_DIR", str(tmp_path / "builds"))
+    _assert_one_line_failure(stage, vector, tmp_path, capsys, [])
+
+
+def _assert_one_line_failure(stage, vector, tmp_path, capsys, options):
     result = tmp_path / "result.json"
     status = main(["simulate", str(vector.stim_path), "--simulator", "icarus", "-o",
-                   str(result)])
+                   str(result), *options])
     captured = capsys.readouterr()
     assert status == 2
     assert captured.out == ""
@@ -110,3 +142,58 @@ def test_a_failing_simulator_is_one_line_exit_2(stage, vector, tmp_path, monkeyp
     assert lines[0].startswith(f"lifq simulate: error: icarus {stage}")
     assert "failed" in lines[0] and "log: " in lines[0]
     assert not result.exists()
+
+
+# ---------------------------------------------------------------------------
+# The harness through the CLI
+
+def test_harness_reports_broken_rtl_with_timestep_and_neuron(tmp_path, monkeypatch, capsys):
+    """A real RTL bug (a flipped membrane bit) through the harness: exit 1 with where."""
+    import dataclasses
+
+    import numpy as np
+
+    from lifq.sim import harness
+    from lifq.sim.runner import Mutation
+    from lifq.sim.stimuli import random_currents
+    from lifq.spec import LIFConfig
+
+    cfg = LIFConfig(neurons=3, threshold=50, decay=3900)
+    currents = random_currents(cfg, 40, np.random.default_rng(5))
+    stim = tmp_path / "stim.json"
+    stim.write_text(json.dumps({"config": cfg.to_dict(), "currents": currents.tolist()}))
+    mutation = Mutation("flip", transfer=3 * 17 + 2, field="membrane", bit=3)
+    real_run = harness.run_harness
+    monkeypatch.setattr(harness, "run_harness", lambda jobs, *a, **k: real_run(
+        [dataclasses.replace(job, mutation=mutation) for job in jobs], *a, **k))
+    status = main(["simulate", str(stim), "--simulator", "icarus", "--seed", "11",
+                   "-o", str(tmp_path / "result.json")])
+    err = capsys.readouterr().err
+    t, n = divmod(mutation.transfer, cfg.neurons)
+    assert status == 1
+    assert f"lifq simulate: icarus: MISMATCH at timestep {t}, neuron {n}: v expected" in err
+    assert err.rstrip().endswith("(seed 11)")
+
+
+def test_harness_seed_is_printed_and_replays(vector, tmp_path):
+    runs = [lifq("simulate", str(vector.stim_path), "--simulator", "icarus", "--seed", "77",
+                 "--input-gaps", "0.4", "--output-stalls", "0.4") for _ in range(2)]
+    assert all(run.returncode == 0 for run in runs), runs[0].stderr
+    assert runs[0].stderr == runs[1].stderr
+    assert "icarus: all" in runs[0].stderr and "(seed 77)" in runs[0].stderr
+    assert json.loads(runs[0].stdout) == vector.expect
+    unseeded = lifq("simulate", str(vector.stim_path), "--simulator", "icarus")
+    assert unseeded.returncode == 0 and "(seed " in unseeded.stderr
+
+
+def test_netlist_through_the_cli(tmp_path):
+    """The iCE40 netlist of a vector's core, on Icarus with Yosys's cell models."""
+    stim = tmp_path / "stim.json"
+    stim.write_text(json.dumps({"config": {"neurons": 2, "threshold": 100, "reset": "mod"},
+                                "currents": [[150, -30], [150, 0], [-400, 7], [30, 500]]}))
+    process = lifq("simulate", str(stim), "--simulator", "icarus", "--netlist", "ice40",
+                   "--seed", "3")
+    assert process.returncode == 0, process.stderr
+    assert json.loads(process.stdout) == {"spikes": [[1, 0], [2, 0], [-4, 0], [0, 4]],
+                                          "v": [[50, -30], [0, -30], [0, -23], [30, 77]]}
+    assert process.stderr.startswith("lifq simulate: icarus, ice40 netlist: all 8 updates")

@@ -1,4 +1,11 @@
-"""``lifq simulate STIM --simulator icarus|verilator|amaranth``: the RTL against the golden model."""
+"""``lifq simulate STIM --simulator icarus|verilator|amaranth``: the RTL against the golden model.
+
+On Icarus and Verilator a stimulus — a stream of currents — goes through the
+file-driven harness (:mod:`lifq.sim.harness`), which also runs the netlist
+Yosys synthesises for a board's FPGA (``--netlist``).  Waveforms come from
+the cocotb testbench (:mod:`lifq.sim.runner`), which ``--testbench cocotb``
+also picks by hand.
+"""
 
 import pathlib
 import random
@@ -10,6 +17,8 @@ from lifq.sim.files import load_stimulus, write_result
 from lifq.spec import InputError
 
 SIMULATORS = ("icarus", "verilator", "amaranth")
+TESTBENCHES = ("harness", "cocotb")
+NETLISTS = ("ice40", "ecp5")
 
 
 def _probability(text):
@@ -39,6 +48,12 @@ def register(subparsers):
                         help="plot RTL and golden membranes and spike counts")
     parser.add_argument("--seed", type=int, help="seed of the random gaps and stalls "
                         "(printed; random by default)")
+    parser.add_argument("--testbench", choices=TESTBENCHES,
+                        help="icarus and verilator: the file-driven harness (default) or the "
+                             "cocotb testbench (the default with --waves)")
+    parser.add_argument("--netlist", choices=NETLISTS,
+                        help="simulate the netlist Yosys synthesises for this FPGA family "
+                             "(ice40: iCEBreaker, ecp5: ULX3S) instead of the RTL")
     parser.add_argument("--input-gaps", type=str, default="0.2", metavar="P",
                         help="probability of an idle input cycle (default 0.2)")
     parser.add_argument("--output-stalls", type=str, default="0.2", metavar="P",
@@ -46,9 +61,28 @@ def register(subparsers):
     parser.set_defaults(run=run)
 
 
+def _testbench(args):
+    """The testbench the options ask for (None for the amaranth simulator)."""
+    if args.simulator == "amaranth":
+        for option, value in (("--testbench", args.testbench), ("--netlist", args.netlist)):
+            if value is not None:
+                raise InputError(f"{option} = {value}: the amaranth simulator runs the RTL in "
+                                 "Python; use --simulator icarus or verilator")
+        return None
+    testbench = args.testbench or ("cocotb" if args.waves else "harness")
+    if testbench == "harness" and args.waves:
+        raise InputError(f"--waves = {args.waves}: the harness writes no waveforms; "
+                         "use --testbench cocotb")
+    if testbench == "cocotb" and args.netlist:
+        raise InputError(f"--netlist = {args.netlist}: netlists run in the harness; "
+                         "leave out --testbench cocotb")
+    return testbench
+
+
 def run(args):
     input_gaps = _probability(args.input_gaps)
     output_stalls = _probability(args.output_stalls)
+    testbench = _testbench(args)
     seed = random.randrange(1 << 31) if args.seed is None else args.seed
     stimulus = load_stimulus(args.stimulus, args.config)
     cfg, currents = stimulus.config, stimulus.currents
@@ -56,10 +90,18 @@ def run(args):
         raise InputError(f"--waves = {args.waves}: the amaranth simulator writes VCD only, "
                          "use a .vcd file name")
     expected = simulate(cfg, currents)
-    if args.simulator == "amaranth":
+    label = args.simulator
+    if testbench is None:
         from lifq.sim.amaranth_sim import run_amaranth
         result = run_amaranth(cfg, currents, seed=seed, input_gaps=input_gaps,
                               output_stalls=output_stalls, waves=args.waves)
+    elif testbench == "harness":
+        from lifq.sim import harness
+        from lifq.sim.runner import RtlJob
+        job = RtlJob(cfg, currents, seed=seed, input_gaps=input_gaps,
+                     output_stalls=output_stalls)
+        (result,) = harness.run_harness([job], args.simulator, netlist=args.netlist)
+        label = result.simulator
     else:
         from lifq.sim.runner import run_rtl
         result = run_rtl(cfg, currents, args.simulator, seed=seed, input_gaps=input_gaps,
@@ -73,9 +115,9 @@ def run(args):
     mismatch = first_mismatch(*expected, *got)
     steps, neurons = currents.shape
     if mismatch is not None:
-        print(f"lifq simulate: {args.simulator}: MISMATCH at {describe_mismatch(mismatch)} "
+        print(f"lifq simulate: {label}: MISMATCH at {describe_mismatch(mismatch)} "
               f"(seed {seed})", file=sys.stderr)
         return 1
-    print(f"lifq simulate: {args.simulator}: all {steps * neurons} updates ({steps} steps × "
+    print(f"lifq simulate: {label}: all {steps * neurons} updates ({steps} steps × "
           f"{neurons} neurons) equal the golden model (seed {seed})", file=sys.stderr)
     return 0
