@@ -3,10 +3,12 @@
 The campaign: every configuration of :func:`sim.stimuli.corner_configs` runs
 on both simulators with random currents, random input gaps and output
 back-pressure, and (programmable cores) parameter writes between timesteps,
-valid and out-of-range.  All cores of one simulator run in one *bundle*
-(:func:`sim.runner.run_jobs`): one Verilator build and one simulator process
-serve every configuration, which is what makes 10^6 updates on Verilator
-affordable.  Most updates go to Verilator; Icarus is ~5× slower.
+valid and out-of-range, and clears.  All cores of one simulator run in one
+*bundle* (:func:`sim.runner.run_jobs`): one Verilator build and one
+simulator process serve every configuration.  The bulk of the streaming
+updates — 5·10^7 on Verilator, 10^6 on Icarus — is checked by the
+file-driven harness (tests/test_harness.py); this campaign keeps what needs
+Python in the loop (parameter writes, clears) on every configuration.
 
 Also: the hand-checked vectors on both simulators, a deliberately broken RTL
 (one flipped bit, one dropped transfer) that must be caught with its
@@ -39,10 +41,10 @@ from lifq.spec import InputError, LIFConfig
 BASE_SEED = int(os.environ.get("LIFQ_SEED", "1"))
 
 #: Neuron updates each campaign must check, and the configurations it must span.
-REQUIRED_UPDATES = {"icarus": 100_000, "verilator": 1_000_000}
+REQUIRED_UPDATES = {"icarus": 25_000, "verilator": 90_000}
 REQUIRED_CONFIGS = 20
 #: Updates planned per campaign (a margin above the requirement).
-PLANNED_UPDATES = {"icarus": 110_000, "verilator": 1_080_000}
+PLANNED_UPDATES = {"icarus": 30_000, "verilator": 100_000}
 
 #: (input gaps, output stalls) cycled over the configurations.
 TRAFFIC = [(0.1, 0.1), (0.0, 0.0), (0.3, 0.5), (0.05, 0.2), (0.5, 0.05)]
@@ -445,8 +447,8 @@ def test_cli_simulate_reports_broken_rtl(tmp_path, monkeypatch, capsys):
     real_run_rtl = runner.run_rtl
     monkeypatch.setattr(runner, "run_rtl",
                         lambda *a, **k: real_run_rtl(*a, mutation=mutation, **k))
-    status = main(["simulate", str(stim), "--simulator", "icarus", "-o",
-                   str(tmp_path / "result.json")])
+    status = main(["simulate", str(stim), "--simulator", "icarus", "--testbench", "cocotb",
+                   "-o", str(tmp_path / "result.json")])
     t, n = divmod(mutation.transfer, cfg.neurons)
     assert status == 1
     assert f"timestep {t}, neuron {n}" in capsys.readouterr().err
