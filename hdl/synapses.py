@@ -1,0 +1,439 @@
+"""The synapse unit of a layer: event-driven synaptic sums in block RAM (SPEC §6).
+
+Each input event (j, a) adds W[n][j]·a to the accumulator of every neuron n
+of the layer; the end-of-step marker turns the accumulators into the
+currents of the layer's :class:`~lifq.hdl.LIFCore`, one per neuron in
+neuron order, saturated to ``input_width`` and with the neuron's bias added::
+
+    events ──► weights[j·G + g] (P lanes) ──► acc[bank][g] += W·a      accumulate
+    marker ──► swap banks ──► clamp(acc[n]) + b[n] ──► currents       fire
+
+*Accumulate.*  With P lanes, word ``j·G + g`` of the weight memory holds
+W[g·P … g·P + P − 1][j] (G = ⌈N/P⌉; padding lanes hold 0), and P
+accumulator memories (one per lane) are updated together at address g: an
+event costs G cycles, one word of P synaptic operations per clock, and a
+zero value costs nothing because it is never sent.  An update is
+read (the memory's register, then a copy: block RAM's clock-to-output is
+slow), multiplied and added, so it is written back
+:data:`ACCUMULATE_DEPTH` cycles after its read; when G is that short the
+sum of a neuron still in flight is forwarded from a small history of the
+last sums, so every G is exact without a stall.
+
+*Fire.*  Two sets of accumulator memories take turns: at a marker they swap
+(once the previous fire has read the other set), so step t + 1 accumulates
+while step t fires.  The first event of a step overwrites instead of
+adding, so no accumulator is ever cleared by a write: a set that received
+no event fires zeros.  The fire streams clamp(acc[n], input_width) + b[n]
+into the core.  A uniform bias (zero included) is left to the core's own
+constant bias; per-neuron biases are added here, which widens the core's
+input by one bit (so such a layer needs ``input_width`` ≤ 31).
+
+Accumulators are exactly as wide as the largest sum the weights allow
+(Σ_j |W[n][j]|·max|a| over the worst neuron), so they never wrap.
+"""
+
+import numpy as np
+from amaranth.hdl import Cat, Module, Mux, ResetInserter, Signal, signed, unsigned
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from lifq.spec import InputError, LayerConfig
+
+from .events import EventFormat, signed_bits
+from .interfaces import current_signature
+
+__all__ = ["SynapseUnit", "core_config", "ACCUMULATE_DEPTH", "check_layer"]
+
+#: Cycles from the read of an accumulator to the clock edge that writes it
+#: back: the memory's read register, a copy register, the product register.
+ACCUMULATE_DEPTH = 3
+
+#: The widest current a core takes (SPEC §1, ``input_width`` ≤ 32).
+_CORE_INPUT_LIMIT = 32
+
+
+def _uniform(bias):
+    return bool((bias == bias[0]).all())
+
+
+def core_config(layer):
+    """The configuration of the :class:`~lifq.hdl.LIFCore` behind a layer.
+
+    Not programmable (constants are smaller and faster).  A uniform bias is
+    the core's own constant; per-neuron biases are added before the core,
+    whose input is then one bit wider (``input_width + 1``) and its bias 0.
+
+    Raises
+    ------
+    InputError
+        When per-neuron biases would need a current wider than 32 bits.
+    """
+    neuron = layer.neuron
+    if _uniform(layer.bias):
+        return neuron.replace(bias=int(layer.bias[0]), programmable=False)
+    if neuron.input_width + 1 > _CORE_INPUT_LIMIT:
+        raise InputError(
+            f"input_width = {neuron.input_width} is too wide for a hardware layer with "
+            f"per-neuron biases: the bias is added to the saturated current before the core, "
+            f"which needs input_width + 1 ≤ {_CORE_INPUT_LIMIT} bits; allowed 2 … "
+            f"{_CORE_INPUT_LIMIT - 1} (or one bias for every neuron)")
+    return neuron.replace(input_width=neuron.input_width + 1, programmable=False)
+
+
+def check_layer(layer, source, lanes):
+    """Check the arguments of a layer's hardware; returns the core's configuration."""
+    if not isinstance(layer, LayerConfig):
+        raise TypeError(f"layer must be a lifq.spec.LayerConfig, not {type(layer).__name__}")
+    if not isinstance(source, EventFormat):
+        raise TypeError(f"source must be an EventFormat, not {type(source).__name__}")
+    if source.sources != layer.fan_in:
+        raise ValueError(f"source has {source.sources} value(s) per step but the layer's "
+                         f"weights have {layer.fan_in} column(s)")
+    if isinstance(lanes, bool) or not isinstance(lanes, int):
+        raise TypeError(f"lanes must be an int, not {type(lanes).__name__}")
+    if not 1 <= lanes <= layer.neurons:
+        raise InputError(f"lanes = {lanes} is out of range: allowed 1 … {layer.neurons} "
+                         f"(one lane per neuron at most, neurons = {layer.neurons})")
+    return core_config(layer)
+
+
+def accumulator_range(layer, source):
+    """(low, high): the extremes of any partial synaptic sum of any neuron.
+
+    Every term W[n][j]·a lies between min(W·a_min, W·a_max) and the max of
+    the two, both ends of which hold 0, so every partial sum lies between
+    the sums of the term minima and maxima.
+    """
+    weights = layer.weights.astype(object)       # Python ints: no overflow to reason about
+    low_terms = np.minimum(weights * source.value_min, weights * source.value_max)
+    high_terms = np.maximum(weights * source.value_min, weights * source.value_max)
+    return int(low_terms.sum(axis=1).min()), int(high_terms.sum(axis=1).max())
+
+
+class _Stage:
+    """The registers of one accumulate-pipeline stage (metadata of one update)."""
+
+    def __init__(self, name, group_shape, value_shape):
+        self.valid = Signal(name=f"{name}_valid")
+        self.bank = Signal(name=f"{name}_bank")
+        self.group = Signal(group_shape, name=f"{name}_group")
+        self.value = Signal(value_shape, name=f"{name}_value")
+        self.first = Signal(name=f"{name}_first")
+
+    def follow(self, other):
+        return [self.valid.eq(other.valid), self.bank.eq(other.bank),
+                self.group.eq(other.group), self.value.eq(other.value),
+                self.first.eq(other.first)]
+
+
+class SynapseUnit(wiring.Component):
+    """Accumulates a layer's synaptic sums from events and streams its currents.
+
+    Parameters
+    ----------
+    layer : lifq.spec.LayerConfig
+        Weights, biases and the neuron configuration of the layer.
+    source : EventFormat
+        The events coming in (``sources`` = the layer's weight columns).
+    lanes : int
+        P, synaptic operations per clock: P weights per memory word and P
+        accumulator memories per bank, 1 … N_ℓ.
+
+    Attributes
+    ----------
+    events : In(source.signature())
+        Input events (index j, value a, end).  ``index`` < N_{ℓ−1}.  Taken
+        at one event per G cycles while accumulating; a marker waits until
+        the previous step has been fired.
+    currents : Out(current_signature(core_config))
+        clamp(Σ_j W[n][j]·a[j], input_width) + b[n] (the bias only when it
+        differs between neurons), n = 0 … N − 1 for every step, in step order.
+    clear : In(1)
+        For a cycle: drop everything held (events, sums, a fire under way);
+        the next step starts from zero sums and neuron 0.  No event is taken
+        in that cycle.
+    core_config : lifq.spec.LIFConfig
+        The configuration of the core that takes the currents.
+    groups : int
+        G = ⌈N/P⌉: cycles per event, and words per weight column.
+    accumulator_shape : Shape
+        Signed shape of one accumulator: exact for every sum the weights allow.
+    accumulating : Signal
+        For simulation: high in each cycle that one word (P synaptic
+        operations) is accumulated.
+    """
+
+    def __new__(cls, layer, source, *, lanes=1):
+        check_layer(layer, source, lanes)    # before the object exists: no unused elaboratable
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, layer, source, *, lanes=1):
+        self._layer = layer
+        self._source = source
+        self._lanes = lanes
+        self._core_config = core_config(layer)
+        self._per_neuron_bias = not _uniform(layer.bias)
+        super().__init__({
+            "events": In(source.signature()),
+            "currents": Out(current_signature(self._core_config)),
+            "clear": In(1),
+        })
+        self.accumulating = Signal()
+
+    @property
+    def layer(self):
+        return self._layer
+
+    @property
+    def source(self):
+        return self._source
+
+    @property
+    def lanes(self):
+        return self._lanes
+
+    @property
+    def core_config(self):
+        return self._core_config
+
+    @property
+    def groups(self):
+        return -(-self._layer.neurons // self._lanes)
+
+    @property
+    def accumulator_shape(self):
+        return signed(signed_bits(*accumulator_range(self._layer, self._source)))
+
+    @property
+    def forwarded(self):
+        """Sums forwarded to a read of a neuron still in flight (0 when G > depth)."""
+        return max(0, ACCUMULATE_DEPTH - self.groups + 1)
+
+    # -- memories -----------------------------------------------------------------------
+
+    def weight_words(self):
+        """The weight memory's contents: word j·G + g packs W[g·P + p][j] in lane p."""
+        layer, lanes, groups = self._layer, self._lanes, self.groups
+        bits = layer.weight_bits
+        mask = (1 << bits) - 1
+        padded = np.zeros((groups * lanes, layer.fan_in), dtype=object)
+        padded[:layer.neurons] = layer.weights.astype(object)
+        words = []
+        for column in padded.T:                       # j
+            for group in range(groups):               # g
+                word = 0
+                for lane in range(lanes):
+                    word |= (int(column[group * lanes + lane]) & mask) << (lane * bits)
+                words.append(word)
+        return words
+
+    def _weight_port(self, m):
+        words = self.weight_words()
+        m.submodules.weights = weights = memory.Memory(
+            shape=unsigned(self._lanes * self._layer.weight_bits), depth=max(2, len(words)),
+            init=words)
+        return weights.read_port()
+
+    def _bank_ports(self, m):
+        """Two banks of P accumulator memories: ``ports[bank][lane] = (read, write)``."""
+        ports = []
+        for bank in range(2):
+            ports.append([])
+            for lane in range(self._lanes):
+                accumulators = memory.Memory(shape=self.accumulator_shape,
+                                             depth=max(2, self.groups), init=[])
+                m.submodules[f"accumulators_{bank}_{lane}"] = accumulators
+                # Not transparent: the history forwards what a read cannot see yet.
+                ports[-1].append((accumulators.read_port(), accumulators.write_port()))
+        return ports
+
+    # -- the pieces ---------------------------------------------------------------------
+
+    def elaborate(self, platform):
+        m = Module()
+        weights = self._weight_port(m)
+        banks = self._bank_ports(m)
+        bank = Signal(name="accumulate_bank")        # the bank being accumulated
+        fire = _FireControl()
+        issue = self._intake(m, bank, weights, fire)
+        in_flight = self._accumulate(m, issue, weights, banks)
+        self._fire(m, bank, fire, in_flight, banks)
+        # A clear puts every register back to its reset value; the memories keep
+        # their words, which the first event of a step overwrites.
+        return ResetInserter(self.clear)(m)
+
+    def _intake(self, m, bank, weights, fire):
+        """Take events and issue one accumulator word per cycle; swap banks at a marker.
+
+        Returns the stage of the update issued this cycle.
+        """
+        groups, payload = self.groups, self.events.payload
+        held = Signal(name="event_held")
+        end = Signal(name="event_end")
+        issue = _Stage("issue", range(groups), signed(self._source.value_bits))
+        address = Signal(range(max(2, self._layer.fan_in * groups)), name="weight_address")
+        fresh = [Signal(init=1, name=f"fresh_{b}") for b in range(2)]  # no event in this step yet
+        last = issue.group == groups - 1
+        swap = Signal()
+        consumed = Signal()
+        m.d.comb += [
+            issue.valid.eq(held & ~end),
+            issue.bank.eq(bank),
+            issue.first.eq(Mux(bank, fresh[1], fresh[0])),
+            swap.eq(held & end & fire.idle),
+            consumed.eq((issue.valid & last) | swap),
+            self.events.ready.eq((~held | consumed) & ~self.clear),
+            weights.addr.eq(address),
+            self.accumulating.eq(issue.valid),
+        ]
+        with m.If(issue.valid):
+            m.d.sync += [issue.group.eq(Mux(last, 0, issue.group + 1)), address.eq(address + 1)]
+            with m.If(last):     # the step's first event (if it was) is now in every word
+                m.d.sync += [fresh[0].eq(fresh[0] & bank), fresh[1].eq(fresh[1] & ~bank)]
+        with m.If(swap):
+            m.d.sync += [bank.eq(~bank), fire.start.eq(1), fire.fresh.eq(issue.first)]
+            m.d.sync += [fresh[0].eq(fresh[0] | bank), fresh[1].eq(fresh[1] | ~bank)]
+        with m.If(consumed):
+            m.d.sync += held.eq(0)
+        with m.If(self.events.valid & self.events.ready):
+            m.d.sync += [held.eq(1), end.eq(payload.end), issue.value.eq(payload.value),
+                         address.eq(payload.index * groups)]
+        return issue
+
+    def _accumulate(self, m, issue, weights, banks):
+        """Read, copy, multiply, add and write back; returns the stages in flight."""
+        lanes, bits = self._lanes, self._layer.weight_bits
+        shape = self.accumulator_shape
+        value_shape = signed(self._source.value_bits)
+        read = _Stage("read", range(self.groups), value_shape)       # data in the read ports
+        copy = _Stage("copy", range(self.groups), value_shape)       # data copied to registers
+        product = _Stage("product", range(self.groups), value_shape)  # products registered
+        m.d.sync += read.follow(issue) + copy.follow(read) + product.follow(copy)
+        copied_weights = Signal(unsigned(lanes * bits))
+        copied = [Signal(shape, name=f"copied_{lane}") for lane in range(lanes)]
+        products = [Signal(signed(bits + value_shape.width), name=f"product_{lane}")
+                    for lane in range(lanes)]
+        previous = [Signal(shape, name=f"previous_{lane}") for lane in range(lanes)]
+        m.d.sync += copied_weights.eq(weights.data)
+        for lane in range(lanes):
+            m.d.sync += [
+                copied[lane].eq(Mux(read.bank, banks[1][lane][0].data, banks[0][lane][0].data)),
+                products[lane].eq(copied_weights[lane * bits:(lane + 1) * bits].as_signed()
+                                  * copy.value),
+                previous[lane].eq(copied[lane]),
+            ]
+            for bank in range(2):
+                m.d.comb += [banks[bank][lane][0].addr.eq(issue.group)]   # fire may override
+        sums = self._sums(m, product, previous, products)
+        for bank in range(2):
+            for lane in range(lanes):
+                write = banks[bank][lane][1]
+                m.d.comb += [write.addr.eq(product.group), write.data.eq(sums[lane]),
+                             write.en.eq(product.valid & (product.bank == bank))]
+        return [read, copy, product]
+
+    def _sums(self, m, product, previous, products):
+        """acc + W·a for the update in the last stage, with the accumulator value
+        forwarded from the last sums when its read could not see them yet.
+
+        The read of an update saw every sum written more than
+        :data:`ACCUMULATE_DEPTH` cycles before it reached this stage.  A
+        history keeps ``(valid, bank, group, sums)`` of the updates that were
+        here 1 … depth cycles ago; an update i < G cycles older is of another
+        group, so only ages G … depth can match, and the youngest match wins.
+        """
+        shape = self.accumulator_shape
+        lanes = self._lanes
+        sums = [Signal(shape, name=f"sum_{lane}") for lane in range(lanes)]
+        newer = (product.valid, product.bank, product.group, sums)
+        history = []
+        for age in range(1, ACCUMULATE_DEPTH + 1 if self.forwarded else 1):
+            entry = (Signal(name=f"history_{age}_valid"), Signal(name=f"history_{age}_bank"),
+                     Signal(range(self.groups), name=f"history_{age}_group"),
+                     [Signal(shape, name=f"history_{age}_sum_{lane}") for lane in range(lanes)])
+            m.d.sync += [entry[field].eq(newer[field]) for field in range(3)]
+            m.d.sync += [mine.eq(theirs) for mine, theirs in zip(entry[3], newer[3])]
+            history.append(entry)
+            newer = entry
+        bases = list(previous)
+        for valid, bank, group, older in reversed(history[self.groups - 1:]):   # oldest first
+            match = valid & (bank == product.bank) & (group == product.group)
+            bases = [Mux(match, value, base) for value, base in zip(older, bases)]
+        for lane in range(lanes):
+            # The first event of a step starts from zero: nothing to clear between steps.
+            base = Mux(product.first, 0, bases[lane])
+            m.d.comb += sums[lane].eq((base + products[lane])[:len(sums[lane])].as_signed())
+        return sums
+
+    def _fire(self, m, bank, fire, in_flight, banks):
+        """Stream clamp(acc[n]) (+ b[n]) in neuron order from the bank not accumulated."""
+        layer, lanes, groups = self._layer, self._lanes, self.groups
+        neurons = layer.neurons
+        out = self.currents
+        advance = Signal()
+        m.d.comb += advance.eq(~out.valid | out.ready)
+        # The set fired is read only once no update of it is in flight.
+        pending = Cat(*(stage.valid & (stage.bank != bank) for stage in in_flight)).any()
+        neuron = Signal(range(neurons), name="fire_neuron")
+        group = Signal(range(groups), name="fire_group")
+        lane = Signal(range(lanes), name="fire_lane")
+        issue = Signal()
+        m.d.comb += issue.eq(fire.start & ~pending & advance)
+        last = neuron == neurons - 1
+        with m.If(issue):
+            m.d.sync += [neuron.eq(Mux(last, 0, neuron + 1)),
+                         lane.eq(Mux(last | (lane == lanes - 1), 0, lane + 1)),
+                         group.eq(Mux(last, 0, Mux(lane == lanes - 1, group + 1, group)))]
+            with m.If(last):
+                m.d.sync += fire.start.eq(0)
+        for b in range(2):
+            for port, _ in banks[b]:
+                with m.If(bank != b):        # this bank is the one fired
+                    m.d.comb += [port.addr.eq(group), port.en.eq(advance)]
+        # read: the words in the read ports; copy: one lane of them registered.
+        read_valid = Signal(name="fire_read_valid")
+        read_lane = Signal(range(lanes), name="fire_read_lane")
+        m.d.comb += fire.idle.eq(~fire.start & ~read_valid)
+        copy_valid = Signal(name="fire_copy_valid")
+        copy_sum = Signal(self.accumulator_shape, name="fire_copy_sum")
+        words = [Mux(bank, banks[0][p][0].data, banks[1][p][0].data) for p in range(lanes)]
+        selected = words[0] if lanes == 1 else \
+            Cat(*words).word_select(read_lane, len(copy_sum)).as_signed()
+        current = self._current(m, neuron, advance, copy_sum)
+        with m.If(advance):
+            m.d.sync += [read_valid.eq(issue), read_lane.eq(lane),
+                         copy_valid.eq(read_valid),
+                         copy_sum.eq(Mux(fire.fresh, 0, selected)),
+                         out.valid.eq(copy_valid),
+                         out.payload.eq(current)]
+
+    def _current(self, m, neuron, advance, total):
+        """clamp(total, input_width) (+ the neuron's bias, read beside it)."""
+        cfg = self._layer.neuron
+        clamped = total
+        low, high = accumulator_range(self._layer, self._source)
+        if high > cfg.current_max:
+            clamped = Mux(clamped > cfg.current_max, cfg.current_max, clamped)
+        if low < cfg.current_min:
+            clamped = Mux(clamped < cfg.current_min, cfg.current_min, clamped)
+        if not self._per_neuron_bias:
+            return clamped
+        m.submodules.biases = biases = memory.Memory(
+            shape=signed(cfg.input_width), depth=max(2, self._layer.neurons),
+            init=[int(b) for b in self._layer.bias])
+        bias = biases.read_port()
+        m.d.comb += [bias.addr.eq(neuron), bias.en.eq(advance)]
+        copied = Signal(signed(cfg.input_width), name="fire_copy_bias")
+        with m.If(advance):
+            m.d.sync += copied.eq(bias.data)
+        return clamped + copied
+
+
+class _FireControl:
+    """Signals shared by the intake (which starts a fire) and the fire itself."""
+
+    def __init__(self):
+        self.start = Signal(name="fire_active")       # neurons of the fired set still to read
+        self.fresh = Signal(name="fire_fresh")        # the fired set received no event
+        self.idle = Signal(name="fire_idle")          # nothing of the fired set still read
+
