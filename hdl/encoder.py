@@ -7,7 +7,7 @@ as a debug stream (the membranes the host needs for the scores of §6, and
 every (n, k, v') for verification).
 """
 
-from amaranth.hdl import Module, ResetInserter, Signal
+from amaranth.hdl import Module, Mux, ResetInserter, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -24,7 +24,9 @@ class SpikeEncoder(wiring.Component):
 
     One update per clock is taken while the outputs are ready, except that
     an update of neuron N − 1 with k ≠ 0 gives two transfers (its event,
-    then the marker), which costs one cycle per such step.
+    then the marker), which costs one cycle per such step.  ``updates.ready``
+    is a register (a skid slot in front), so the core's pipeline control
+    does not wait for a path through the streams behind the encoder.
 
     Parameters
     ----------
@@ -85,8 +87,9 @@ class SpikeEncoder(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        update, events = self.updates, self.events
-        payload = update.payload
+        taken = Signal()                # the encoder takes the update it sees
+        valid, payload = self._input_slot(m, taken)
+        events = self.events
         last = payload.neuron == self._config.neurons - 1
         fires = payload.spike_count != 0
         marker_pending = Signal()       # the event of neuron N − 1 went out; its marker is next
@@ -95,8 +98,8 @@ class SpikeEncoder(wiring.Component):
         take = Signal()
         m.d.comb += [
             events_free.eq(~events.valid | events.ready),
-            update.ready.eq((events_free & ~marker_pending & debug_free) | self.drop),
-            take.eq(update.valid & update.ready & ~self.drop),
+            taken.eq(valid & ((events_free & ~marker_pending & debug_free) | self.drop)),
+            take.eq(taken & ~self.drop),
         ]
         with m.If(events_free):
             with m.If(marker_pending):
@@ -114,3 +117,26 @@ class SpikeEncoder(wiring.Component):
             with m.If(debug_free):
                 m.d.sync += [debug.valid.eq(take), debug.payload.eq(payload)]
         return ResetInserter(self.clear)(m)
+
+    def _input_slot(self, m, taken):
+        """A skid slot in front of the encoder: ``updates.ready`` is a register.
+
+        The core's whole pipeline moves on ``updates.ready``; taken from a
+        register, it no longer depends on the ready of the outputs (a long
+        path through every stream behind).  An update the encoder cannot
+        take at once waits in the slot, and ``ready`` is low while it does.
+        Returns the update the encoder sees: ``(valid, payload)``.
+        """
+        update = self.updates
+        held = Signal()
+        slot = Signal.like(update.payload, name="slot")
+        m.d.comb += update.ready.eq(~held)
+        with m.If(held):
+            with m.If(taken):
+                m.d.sync += held.eq(0)
+        with m.Elif(update.valid & ~taken):
+            m.d.sync += [held.eq(1), slot.eq(update.payload)]
+        valid = held | update.valid
+        payload = Signal.like(update.payload, name="seen")
+        m.d.comb += payload.eq(Mux(held, slot.as_value(), update.payload.as_value()))
+        return valid, payload

@@ -3,9 +3,9 @@
 ::
 
     inputs ──► SynapseUnit ──► currents ──► LIFCore ──► updates ──► SpikeEncoder ──► events
-    (j, a, end)  weights, biases,   n = 0…N−1    (unchanged,     (n, k, v')   k ≠ 0 and       (n, k, end)
-                 accumulators in                 not                         markers
-                 block RAM                       programmable)               └──► updates (debug)
+    (j, a, end)  weights, biases  n = 0…N−1   unchanged,  (n, k, v')  k ≠ 0, then    (n, k, end)
+                 accumulators     in order    constants               the marker
+                 in block RAM                                         └──► updates (debug)
 
 The neuron is today's :class:`~lifq.hdl.LIFCore`, not written again: the
 synapse unit feeds it exactly the currents SPEC §6 defines (the saturated

@@ -10,7 +10,8 @@ Every layer works on its own step: layer ℓ accumulates step t while layer
 before; the FIFOs between them absorb the bursts.  Back-pressure anywhere
 only slows the chain down, and no layer waits for a later one except
 through its output FIFO, so the chain never deadlocks as long as the host
-takes ``events`` and ``updates`` (and the ``updates_ℓ`` it asked for).
+takes every output stream it asked for: ``events``, ``updates`` (unless
+built without) and, with ``debug``, the ``updates_ℓ``.
 """
 
 from amaranth.hdl import Module, ResetInserter
@@ -55,6 +56,9 @@ class Network(wiring.Component):
     debug : bool
         Also expose the updates of every hidden layer (``updates_0`` …
         ``updates_{L−2}``), for verification.  They apply back-pressure.
+    updates : bool
+        Expose the output layer's updates (default).  Without them only
+        ``events`` leave the network, and nothing else needs taking.
 
     Attributes
     ----------
@@ -64,8 +68,10 @@ class Network(wiring.Component):
     events : Out(stream)
         The output layer's spike events (n, k) and markers.
     updates : Out(update_signature)
-        Every (neuron, k, v') of the output layer, N_L per step: the host
-        forms the scores of §6 from them (θ·Σk + the last v').
+        Only with ``updates``: every (neuron, k, v') of the output layer,
+        N_L per step; the host forms the scores of §6 from them (θ·Σk + the
+        last v').  It applies back-pressure: a host that has no use for it
+        builds the network without it (or holds its ``ready`` high).
     updates_ℓ : Out(update_signature)
         Only with ``debug``: the updates of hidden layer ℓ.
     clear : In(1)
@@ -79,12 +85,12 @@ class Network(wiring.Component):
         P of every layer.
     """
 
-    def __new__(cls, net, *, lanes=1, fifo_depth=None, debug=False):
-        cls._check(net, lanes, fifo_depth, debug)
+    def __new__(cls, net, *, lanes=1, fifo_depth=None, debug=False, updates=True):
+        cls._check(net, lanes, fifo_depth, debug, updates)
         return super().__new__(cls, src_loc_at=1)
 
     @staticmethod
-    def _check(net, lanes, fifo_depth, debug):
+    def _check(net, lanes, fifo_depth, debug, updates):
         if not isinstance(net, NetworkConfig):
             raise TypeError(f"net must be a lifq.spec.NetworkConfig, not {type(net).__name__}")
         source = EventFormat.network_inputs(net)
@@ -97,10 +103,11 @@ class Network(wiring.Component):
         if fifo_depth is not None and (isinstance(fifo_depth, bool)
                                        or not isinstance(fifo_depth, int) or fifo_depth < 1):
             raise ValueError(f"fifo_depth = {fifo_depth!r} must be None or an int of at least 1")
-        if not isinstance(debug, bool):
-            raise TypeError(f"debug must be a bool, not {type(debug).__name__}")
+        for name, value in (("debug", debug), ("updates", updates)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
 
-    def __init__(self, net, *, lanes=1, fifo_depth=None, debug=False):
+    def __init__(self, net, *, lanes=1, fifo_depth=None, debug=False, updates=True):
         self._net = net
         self._lanes = _lanes_per_layer(net, lanes)
         self._fifo_depth = fifo_depth
@@ -108,15 +115,17 @@ class Network(wiring.Component):
         self.layers = []
         source = EventFormat.network_inputs(net)
         for number, (layer, lanes_here) in enumerate(zip(net.layers, self._lanes)):
+            output = number == count - 1
             self.layers.append(Layer(layer, source, lanes=lanes_here,
-                                     debug=debug or number == count - 1))
+                                     debug=updates if output else debug))
             source = self.layers[-1].format
         members = {
             "inputs": In(EventFormat.network_inputs(net).signature()),
             "events": Out(self.layers[-1].format.signature()),
-            "updates": Out(update_signature(self.layers[-1].core_config)),
             "clear": In(1),
         }
+        if updates:
+            members["updates"] = Out(update_signature(self.layers[-1].core_config))
         if debug:
             for number, layer in enumerate(self.layers[:-1]):
                 members[f"updates_{number}"] = Out(update_signature(layer.core_config))
@@ -153,7 +162,8 @@ class Network(wiring.Component):
         for number, depth in enumerate(self.fifo_depths()):
             self._chain(m, number, layers[number], layers[number + 1], depth)
         wiring.connect(m, layers[-1].events, wiring.flipped(self.events))
-        wiring.connect(m, layers[-1].updates, wiring.flipped(self.updates))
+        if "updates" in self.signature.members:
+            wiring.connect(m, layers[-1].updates, wiring.flipped(self.updates))
         return m
 
     def _chain(self, m, number, sender, receiver, depth):

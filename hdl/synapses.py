@@ -9,24 +9,27 @@ neuron order, saturated to ``input_width`` and with the neuron's bias added::
     marker ──► swap banks ──► clamp(acc[n]) + b[n] ──► currents       fire
 
 *Accumulate.*  With P lanes, word ``j·G + g`` of the weight memory holds
-W[g·P … g·P + P − 1][j] (G = ⌈N/P⌉; padding lanes hold 0), and P
-accumulator memories (one per lane) are updated together at address g: an
-event costs G cycles, one word of P synaptic operations per clock, and a
-zero value costs nothing because it is never sent.  An update is
-read (the memory's register, then a copy: block RAM's clock-to-output is
-slow), multiplied and added, so it is written back
-:data:`ACCUMULATE_DEPTH` cycles after its read; when G is that short the
-sum of a neuron still in flight is forwarded from a small history of the
+W[g·P … g·P + P − 1][j] (G = ⌈N/P⌉; padding lanes hold 0) and word g of an
+accumulator memory holds the sums of neurons g·P … g·P + P − 1 side by side;
+an event updates one word per clock, so it costs G cycles (P synaptic
+operations per clock), and a zero value costs nothing because it is never
+sent.  An update is read (the memory's register, then a copy: block RAM's
+clock-to-output is slow), multiplied and added: it is written back
+:data:`ACCUMULATE_DEPTH` cycles after its read.  When G is that short, the
+sum of a word still in flight is forwarded from a small history of the
 last sums, so every G is exact without a stall.
 
-*Fire.*  Two sets of accumulator memories take turns: at a marker they swap
-(once the previous fire has read the other set), so step t + 1 accumulates
-while step t fires.  The first event of a step overwrites instead of
-adding, so no accumulator is ever cleared by a write: a set that received
-no event fires zeros.  The fire streams clamp(acc[n], input_width) + b[n]
-into the core.  A uniform bias (zero included) is left to the core's own
-constant bias; per-neuron biases are added here, which widens the core's
-input by one bit (so such a layer needs ``input_width`` ≤ 31).
+*Fire.*  Two accumulator memories (banks) take turns: at a marker they swap
+(once the previous fire has read the other bank), so step t + 1
+accumulates while step t fires.  Each bank has one read and one write port
+(a plain block RAM): the accumulated bank's are the accumulation's, the
+other's read port is the fire's.  The first event of a step overwrites
+instead of adding, so no accumulator is ever cleared by a write; a bank
+that received no event in a step fires zeros.  The fire streams
+clamp(acc[n], input_width) + b[n] into the core.  A uniform bias (zero
+included) is left to the core's own constant bias; per-neuron biases are
+added here, which widens the core's input by one bit (so such a layer
+needs ``input_width`` ≤ 31).
 
 Accumulators are exactly as wide as the largest sum the weights allow
 (Σ_j |W[n][j]|·max|a| over the worst neuron), so they never wrap.
@@ -136,15 +139,16 @@ class SynapseUnit(wiring.Component):
     source : EventFormat
         The events coming in (``sources`` = the layer's weight columns).
     lanes : int
-        P, synaptic operations per clock: P weights per memory word and P
-        accumulator memories per bank, 1 … N_ℓ.
+        P, synaptic operations per clock: P weights per weight word and P
+        sums per accumulator word, 1 … N_ℓ.
 
     Attributes
     ----------
     events : In(source.signature())
         Input events (index j, value a, end).  ``index`` < N_{ℓ−1}.  Taken
-        at one event per G cycles while accumulating; a marker waits until
-        the previous step has been fired.
+        at one event per G cycles while accumulating (one more waits in a
+        slot; ``ready`` is a register); a marker waits until the previous
+        step has been fired.
     currents : Out(current_signature(core_config))
         clamp(Σ_j W[n][j]·a[j], input_width) + b[n] (the bias only when it
         differs between neurons), n = 0 … N − 1 for every step, in step order.
@@ -235,17 +239,20 @@ class SynapseUnit(wiring.Component):
         return weights.read_port()
 
     def _bank_ports(self, m):
-        """Two banks of P accumulator memories: ``ports[bank][lane] = (read, write)``."""
+        """Two banks of accumulators, ``ports[bank] = (read, write)``: G words of the
+        P lanes side by side (the lanes are always read and written together)."""
         ports = []
         for bank in range(2):
-            ports.append([])
-            for lane in range(self._lanes):
-                accumulators = memory.Memory(shape=self.accumulator_shape,
-                                             depth=max(2, self.groups), init=[])
-                m.submodules[f"accumulators_{bank}_{lane}"] = accumulators
-                # Not transparent: the history forwards what a read cannot see yet.
-                ports[-1].append((accumulators.read_port(), accumulators.write_port()))
+            accumulators = memory.Memory(shape=unsigned(self._lanes * self.accumulator_shape.width),
+                                         depth=max(2, self.groups), init=[])
+            m.submodules[f"accumulators_{bank}"] = accumulators
+            # Not transparent: the history forwards what a read cannot see yet.
+            ports.append((accumulators.read_port(), accumulators.write_port()))
         return ports
+
+    def _lane(self, word, lane):
+        width = self.accumulator_shape.width
+        return word[lane * width:(lane + 1) * width].as_signed()
 
     # -- the pieces ---------------------------------------------------------------------
 
@@ -265,39 +272,55 @@ class SynapseUnit(wiring.Component):
     def _intake(self, m, bank, weights, fire):
         """Take events and issue one accumulator word per cycle; swap banks at a marker.
 
-        Returns the stage of the update issued this cycle.
+        The event (or marker) being worked on is held in ``event_*``; a skid
+        slot in front takes the next one, so ``events.ready`` is a register
+        (low only while the slot is full) and no long path runs from the
+        unit's state into the stream before it.  Returns the stage of the
+        update issued this cycle.
         """
-        groups, payload = self.groups, self.events.payload
+        groups, events = self.groups, self.events
         held = Signal(name="event_held")
         end = Signal(name="event_end")
+        last = Signal(init=groups == 1, name="event_last_word")   # group == G − 1
         issue = _Stage("issue", range(groups), signed(self._source.value_bits))
         address = Signal(range(max(2, self._layer.fan_in * groups)), name="weight_address")
         fresh = [Signal(init=1, name=f"fresh_{b}") for b in range(2)]  # no event in this step yet
-        last = issue.group == groups - 1
+        slot_held = Signal()
+        slot = Signal.like(events.payload, name="slot")
+        beat = Signal.like(events.payload, name="next_beat")     # the beat offered to event_*
         swap = Signal()
         consumed = Signal()
+        load = Signal()
         m.d.comb += [
             issue.valid.eq(held & ~end),
             issue.bank.eq(bank),
             issue.first.eq(Mux(bank, fresh[1], fresh[0])),
             swap.eq(held & end & fire.idle),
             consumed.eq((issue.valid & last) | swap),
-            self.events.ready.eq((~held | consumed) & ~self.clear),
+            events.ready.eq(~slot_held & ~self.clear),
+            beat.eq(Mux(slot_held, slot.as_value(), events.payload.as_value())),
+            load.eq((slot_held | events.valid) & (~held | consumed)),
             weights.addr.eq(address),
             self.accumulating.eq(issue.valid),
         ]
+        with m.If(slot_held):
+            with m.If(load):
+                m.d.sync += slot_held.eq(0)
+        with m.Elif(events.valid & events.ready & ~load):
+            m.d.sync += [slot_held.eq(1), slot.eq(events.payload)]
         with m.If(issue.valid):
-            m.d.sync += [issue.group.eq(Mux(last, 0, issue.group + 1)), address.eq(address + 1)]
+            m.d.sync += [issue.group.eq(Mux(last, 0, issue.group + 1)), address.eq(address + 1),
+                         last.eq(Mux(last, groups == 1, issue.group == groups - 2))]
             with m.If(last):     # the step's first event (if it was) is now in every word
                 m.d.sync += [fresh[0].eq(fresh[0] & bank), fresh[1].eq(fresh[1] & ~bank)]
         with m.If(swap):
             m.d.sync += [bank.eq(~bank), fire.start.eq(1), fire.fresh.eq(issue.first)]
             m.d.sync += [fresh[0].eq(fresh[0] | bank), fresh[1].eq(fresh[1] | ~bank)]
-        with m.If(consumed):
+        with m.If(load):
+            m.d.sync += [held.eq(1), end.eq(beat.end), issue.value.eq(beat.value),
+                         address.eq(beat.index * groups)]
+        with m.Elif(consumed):
             m.d.sync += held.eq(0)
-        with m.If(self.events.valid & self.events.ready):
-            m.d.sync += [held.eq(1), end.eq(payload.end), issue.value.eq(payload.value),
-                         address.eq(payload.index * groups)]
         return issue
 
     def _accumulate(self, m, issue, weights, banks):
@@ -317,22 +340,21 @@ class SynapseUnit(wiring.Component):
         m.d.sync += copied_weights.eq(weights.data)
         for lane in range(lanes):
             m.d.sync += [
-                copied[lane].eq(Mux(read.bank, banks[1][lane][0].data, banks[0][lane][0].data)),
+                copied[lane].eq(self._lane(Mux(read.bank, banks[1][0].data, banks[0][0].data),
+                                           lane)),
                 products[lane].eq(copied_weights[lane * bits:(lane + 1) * bits].as_signed()
                                   * copy.value),
-                previous[lane].eq(copied[lane]),
+                # The first event of a step starts from zero: nothing to clear between steps.
+                previous[lane].eq(Mux(copy.first, 0, copied[lane])),
             ]
-            for bank in range(2):
-                m.d.comb += [banks[bank][lane][0].addr.eq(issue.group)]   # fire may override
-        sums = self._sums(m, product, previous, products)
-        for bank in range(2):
-            for lane in range(lanes):
-                write = banks[bank][lane][1]
-                m.d.comb += [write.addr.eq(product.group), write.data.eq(sums[lane]),
-                             write.en.eq(product.valid & (product.bank == bank))]
+        sums = self._sums(m, copy, product, previous, products)
+        for bank, (read_port, write) in enumerate(banks):
+            m.d.comb += [read_port.addr.eq(issue.group),           # the fire may override it
+                         write.addr.eq(product.group), write.data.eq(Cat(*sums)),
+                         write.en.eq(product.valid & (product.bank == bank))]
         return [read, copy, product]
 
-    def _sums(self, m, product, previous, products):
+    def _sums(self, m, copy, product, previous, products):
         """acc + W·a for the update in the last stage, with the accumulator value
         forwarded from the last sums when its read could not see them yet.
 
@@ -341,6 +363,8 @@ class SynapseUnit(wiring.Component):
         history keeps ``(valid, bank, group, sums)`` of the updates that were
         here 1 … depth cycles ago; an update i < G cycles older is of another
         group, so only ages G … depth can match, and the youngest match wins.
+        Whether one matches is decided a stage earlier and registered, so the
+        last stage holds only the choice and the add.
         """
         shape = self.accumulator_shape
         lanes = self._lanes
@@ -355,14 +379,18 @@ class SynapseUnit(wiring.Component):
             m.d.sync += [mine.eq(theirs) for mine, theirs in zip(entry[3], newer[3])]
             history.append(entry)
             newer = entry
+        # What is at age i when an update reaches the last stage was at age i − 1
+        # (the last stage itself for i = 1) while the update was in the copy stage.
+        earlier = [(product.valid, product.bank, product.group)] + [e[:3] for e in history]
         bases = list(previous)
-        for valid, bank, group, older in reversed(history[self.groups - 1:]):   # oldest first
-            match = valid & (bank == product.bank) & (group == product.group)
-            bases = [Mux(match, value, base) for value, base in zip(older, bases)]
+        for age in reversed(range(self.groups, len(history) + 1)):     # oldest first
+            valid, bank, group = earlier[age - 1]
+            match = Signal(name=f"forward_{age}")
+            m.d.sync += match.eq(valid & ~copy.first & (bank == copy.bank)
+                                 & (group == copy.group))
+            bases = [Mux(match, value, base) for value, base in zip(history[age - 1][3], bases)]
         for lane in range(lanes):
-            # The first event of a step starts from zero: nothing to clear between steps.
-            base = Mux(product.first, 0, bases[lane])
-            m.d.comb += sums[lane].eq((base + products[lane])[:len(sums[lane])].as_signed())
+            m.d.comb += sums[lane].eq((bases[lane] + products[lane])[:len(sums[lane])].as_signed())
         return sums
 
     def _fire(self, m, bank, fire, in_flight, banks):
@@ -386,19 +414,18 @@ class SynapseUnit(wiring.Component):
                          group.eq(Mux(last, 0, Mux(lane == lanes - 1, group + 1, group)))]
             with m.If(last):
                 m.d.sync += fire.start.eq(0)
-        for b in range(2):
-            for port, _ in banks[b]:
-                with m.If(bank != b):        # this bank is the one fired
-                    m.d.comb += [port.addr.eq(group), port.en.eq(advance)]
+        for number, (port, _) in enumerate(banks):
+            with m.If(bank != number):        # this bank is the one fired
+                m.d.comb += [port.addr.eq(group), port.en.eq(advance)]
         # read: the words in the read ports; copy: one lane of them registered.
         read_valid = Signal(name="fire_read_valid")
         read_lane = Signal(range(lanes), name="fire_read_lane")
         m.d.comb += fire.idle.eq(~fire.start & ~read_valid)
         copy_valid = Signal(name="fire_copy_valid")
         copy_sum = Signal(self.accumulator_shape, name="fire_copy_sum")
-        words = [Mux(bank, banks[0][p][0].data, banks[1][p][0].data) for p in range(lanes)]
-        selected = words[0] if lanes == 1 else \
-            Cat(*words).word_select(read_lane, len(copy_sum)).as_signed()
+        word = Mux(bank, banks[0][0].data, banks[1][0].data)
+        selected = self._lane(word, 0) if lanes == 1 else \
+            word.word_select(read_lane, len(copy_sum)).as_signed()
         current = self._current(m, neuron, advance, copy_sum)
         with m.If(advance):
             m.d.sync += [read_valid.eq(issue), read_lane.eq(lane),
