@@ -41,7 +41,7 @@ class NetworkRun:
     ----------
     updates : list of ndarray of int64, shape (transfers, 3), or None
         Per layer, every update transfer as (neuron, k, v'), in order; None
-        for a hidden layer of a run without ``debug``.
+        for a layer whose updates the network did not expose.
     events : list of list of (index, value, end)
         Per layer, every event transfer out of it (hidden layers: into the
         FIFO after it; the output layer: out of the network), markers as
@@ -51,9 +51,9 @@ class NetworkRun:
     sample_cycles : list of int
         Per sample, cycles from its first input transfer to its last output
         transfer (the output layer's last update or marker).
-    accumulate_cycles : list of int
-        Per layer, cycles in which it accumulated one word (P synaptic
-        operations).
+    accumulate_cycles : list of list of int
+        Per layer, the cycles in which it accumulated one word (P synaptic
+        operations), in order.
     cycles : int
         Cycles the whole run took.
     completed : bool
@@ -82,8 +82,8 @@ class NetworkRun:
         return table[..., 1], table[..., 2]
 
 
-def run_network(net, inputs, *, lanes=1, fifo_depth=None, debug=True, seed=0, input_gaps=0.0,
-                output_stalls=0.0, max_cycles=None, waves=None):
+def run_network(net, inputs, *, lanes=1, fifo_depth=None, debug=True, updates=True, seed=0,
+                input_gaps=0.0, output_stalls=0.0, max_cycles=None, waves=None):
     """Simulate ``net`` on T×N_0 inputs (one sample) or S×T×N_0 (S samples, a clear
     between two samples).
 
@@ -91,10 +91,10 @@ def run_network(net, inputs, *, lanes=1, fifo_depth=None, debug=True, seed=0, in
     ----------
     net : lifq.spec.NetworkConfig
     inputs : array_like of int, shape (T, N_0) or (S, T, N_0)
-    lanes, fifo_depth, debug
-        As for :class:`lifq.hdl.Network`.  Without ``debug`` only the output
-        layer's updates are taken (the hidden layers' events are still
-        watched).
+    lanes, fifo_depth, debug, updates
+        As for :class:`lifq.hdl.Network`: the update streams of the network
+        are all taken.  Without ``debug`` the hidden layers' updates are not
+        seen (their events still are).
     seed : int
         Seed of the gaps and the back-pressure.
     input_gaps, output_stalls : float
@@ -109,9 +109,10 @@ def run_network(net, inputs, *, lanes=1, fifo_depth=None, debug=True, seed=0, in
     inputs = validate_inputs(net, inputs)
     x = inputs if inputs.ndim == 3 else inputs[None]
     samples, steps, _ = x.shape
-    dut = Network(net, lanes=lanes, fifo_depth=fifo_depth, debug=debug)
+    dut = Network(net, lanes=lanes, fifo_depth=fifo_depth, debug=debug, updates=updates)
     count = len(net.layers)
-    monitored = list(range(count)) if debug else [count - 1]
+    monitored = [n for n in range(count) if (debug and n < count - 1)
+                 or (updates and n == count - 1)]
     expected_updates = [samples * steps * layer.neurons if n in monitored else 0
                         for n, layer in enumerate(net.layers)]
     expected_markers = samples * steps
@@ -121,25 +122,25 @@ def run_network(net, inputs, *, lanes=1, fifo_depth=None, debug=True, seed=0, in
         slowdown = 1.0 / max(0.05, 1.0 - max(input_gaps, output_stalls))
         max_cycles = int(2000 + 4 * slowdown * samples * steps * per_step)
 
-    updates = [[] for _ in range(count)]
+    taken = [[] for _ in range(count)]
     update_cycles = [[] for _ in range(count)]
     events = [[] for _ in range(count)]
     event_cycles = [[] for _ in range(count)]
     input_cycles = []
     first_inputs = []
-    accumulate = [0] * count
+    accumulate = [[] for _ in range(count)]
     cycle = [0]
     markers = [0] * count
 
     def received_sample(number):
         """Every output of sample ``number`` has been taken (all layers)."""
         done = number + 1
-        return (all(len(updates[n]) >= done * steps * net.layers[n].neurons
+        return (all(len(taken[n]) >= done * steps * net.layers[n].neurons
                     for n in monitored)
                 and all(marks >= done * steps for marks in markers))
 
     def finished():
-        return (all(len(updates[n]) >= expected_updates[n] for n in range(count))
+        return (all(len(taken[n]) >= expected_updates[n] for n in range(count))
                 and all(marks >= expected_markers for marks in markers))
 
     async def driver(ctx):
@@ -170,12 +171,12 @@ def run_network(net, inputs, *, lanes=1, fifo_depth=None, debug=True, seed=0, in
 
         async def monitor(ctx):
             rng = random.Random(seed * 7919 + 101 * number + 1)
-            while len(updates[number]) < expected_updates[number]:
+            while len(taken[number]) < expected_updates[number]:
                 ready = rng.random() >= output_stalls
                 ctx.set(stream.ready, ready)
                 _, _, valid, payload = await ctx.tick().sample(stream.valid, stream.payload)
                 if ready and valid:
-                    updates[number].append((payload.neuron, payload.spike_count,
+                    taken[number].append((payload.neuron, payload.spike_count,
                                             payload.membrane))
                     update_cycles[number].append(cycle[0])
             ctx.set(stream.ready, 0)
@@ -211,7 +212,8 @@ def run_network(net, inputs, *, lanes=1, fifo_depth=None, debug=True, seed=0, in
                     _record_event(events[number], payload)
                     markers[number] += payload.end
             for number, flag in enumerate(values[3 * (count - 1):]):
-                accumulate[number] += flag
+                if flag:
+                    accumulate[number].append(cycle[0])
             cycle[0] += 1
 
     simulator = Simulator(dut)
@@ -232,12 +234,13 @@ def run_network(net, inputs, *, lanes=1, fifo_depth=None, debug=True, seed=0, in
     if completed:
         per_sample = steps * net.outputs
         for sample, start in enumerate(first_inputs):
-            end = max(update_cycles[-1][(sample + 1) * per_sample - 1],
-                      _marker_cycle(events[-1], event_cycles[-1], (sample + 1) * steps))
+            end = _marker_cycle(events[-1], event_cycles[-1], (sample + 1) * steps)
+            if count - 1 in monitored:
+                end = max(end, update_cycles[-1][(sample + 1) * per_sample - 1])
             sample_cycles.append(end - start + 1)
     return NetworkRun(
         updates=[np.array(u, dtype=np.int64).reshape(-1, 3) if n in monitored else None
-                 for n, u in enumerate(updates)],
+                 for n, u in enumerate(taken)],
         events=events, input_cycles=input_cycles, sample_cycles=sample_cycles,
         accumulate_cycles=accumulate, cycles=cycle[0], completed=completed,
         samples=samples, steps=steps, lanes=dut.lanes)
