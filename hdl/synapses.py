@@ -107,7 +107,7 @@ def accumulator_range(layer, source):
     the two, both ends of which hold 0, so every partial sum lies between
     the sums of the term minima and maxima.
     """
-    weights = layer.weights.astype(object)       # Python ints: no overflow to reason about
+    weights = layer.weights      # int64 is exact: |W·a| ≤ 2^30 and N_{ℓ−1} ≤ 2^16
     low_terms = np.minimum(weights * source.value_min, weights * source.value_max)
     high_terms = np.maximum(weights * source.value_min, weights * source.value_max)
     return int(low_terms.sum(axis=1).min()), int(high_terms.sum(axis=1).max())
@@ -177,6 +177,7 @@ class SynapseUnit(wiring.Component):
         self._lanes = lanes
         self._core_config = core_config(layer)
         self._per_neuron_bias = not _uniform(layer.bias)
+        self._range = accumulator_range(layer, source)
         super().__init__({
             "events": In(source.signature()),
             "currents": Out(current_signature(self._core_config)),
@@ -206,7 +207,7 @@ class SynapseUnit(wiring.Component):
 
     @property
     def accumulator_shape(self):
-        return signed(signed_bits(*accumulator_range(self._layer, self._source)))
+        return signed(signed_bits(*self._range))
 
     @property
     def forwarded(self):
@@ -438,7 +439,7 @@ class SynapseUnit(wiring.Component):
         """clamp(total, input_width) (+ the neuron's bias, read beside it)."""
         cfg = self._layer.neuron
         clamped = total
-        low, high = accumulator_range(self._layer, self._source)
+        low, high = self._range
         if high > cfg.current_max:
             clamped = Mux(clamped > cfg.current_max, cfg.current_max, clamped)
         if low < cfg.current_min:

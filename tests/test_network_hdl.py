@@ -30,7 +30,7 @@ from lifq.spec import RESETS, InputError, LayerConfig, LIFConfig, NetworkConfig
 
 BASE_SEED = int(os.environ.get("LIFQ_SEED", "1"))
 NETWORK_VECTORS = VECTORS / "network"
-RANDOM_NETWORKS = 36
+RANDOM_NETWORKS = 40
 GAPS = dict(input_gaps=0.3, output_stalls=0.3)
 
 
@@ -111,7 +111,7 @@ def random_case(index):
     net = random_network(index, rng)
     lanes = [1, 2, 3, 4][index % 4]
     samples = 2 if index % 5 == 0 else 1
-    inputs = random_inputs(net, rng, int(rng.integers(2, 5)), samples)
+    inputs = random_inputs(net, rng, int(rng.integers(3, 7)), samples)
     return dict(seed=seed, net=net, lanes=lanes, inputs=inputs, debug=index % 7 != 3,
                 updates=index % 11 != 5)
 
@@ -205,6 +205,30 @@ def test_comparison_catches_a_wrong_transfer():
     run.updates[-1][-1, 2] -= 1
     run.events[-1].pop(0)
     assert "event transfer 0" in first_mismatch(net, inputs, run)
+
+
+# -- the digits network -------------------------------------------------------------------
+
+def test_digits_network_end_to_end():
+    """The converted digits network (64-64-10, reset-to-mod): three test images at
+    T = 2, a clear between them; the scores the host forms from the output updates
+    are the golden scores."""
+    from lifq.golden.convert import convert
+    from lifq.golden.datasets import load_digits, train_mlp
+
+    digits = load_digits()
+    net = convert(train_mlp(digits, (64,)), digits.x_train, reset="mod", steps=2).network
+    x = np.repeat(digits.x_test[:3, None, :], 2, axis=1)
+    run = run_network(net, x, lanes=8, seed=BASE_SEED, **GAPS)
+    assert first_mismatch(net, x, run) is None, first_mismatch(net, x, run)
+    golden = simulate_network(net, x)
+    spikes, v = run.layer(len(net.layers) - 1)
+    scores = net.layers[-1].neuron.threshold * spikes.sum(axis=1) + v[:, -1]
+    assert np.array_equal(scores, golden.scores)
+    assert np.array_equal(scores.argmax(axis=1), golden.predictions)
+    # The first layer dominates: an input event costs 64 / 8 = 8 cycles.
+    events = (x[:, 0] != 0).sum(axis=1)
+    assert all(cycles >= 2 * 8 * count for cycles, count in zip(run.sample_cycles, events))
 
 
 # -- throughput --------------------------------------------------------------------------
@@ -433,5 +457,9 @@ def test_ports_and_formats():
     assert set(events_only.signature.members) == {"inputs", "events", "clear"}
     Fragment.get(events_only, None)
     assert network.layers[0].groups == 4
+    layer = Layer(net.layers[0], inputs, lanes=3, debug=True)
+    assert set(layer.signature.members) == {"inputs", "events", "updates", "clear"}
+    assert (layer.groups, layer.format, layer.core_config.programmable) == (3, spikes, False)
+    Fragment.get(layer, None)
     # The whole network elaborates to RTLIL (Yosys's input) without a simulator.
     assert "module" in rtlil.convert(network, name="network")
