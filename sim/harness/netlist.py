@@ -32,6 +32,9 @@ __all__ = ["FAMILIES", "yosys_program", "primitive_models", "mult18x18d_model",
 
 #: Synthesis command of each FPGA family, as the board builds use it.
 FAMILIES = {"ice40": "synth_ice40 -dsp", "ecp5": "synth_ecp5"}
+#: Primitives a core may use that Yosys ships only as blackboxes, with no model
+#: here either: a netlist with one cannot be simulated.
+UNMODELLED = {"ice40": (), "ecp5": ("DP16KD",)}
 
 
 def yosys_program():
@@ -159,3 +162,10 @@ def synthesise(rtlil_path, top, family, netlist_path, log_path):
     if result.returncode != 0:
         raise SimulationError(f"yosys {FAMILIES[family].split()[0]} of {rtlil_path} failed",
                               log_path)
+    text = pathlib.Path(netlist_path).read_text()
+    for primitive in UNMODELLED[family]:
+        if f"\n  {primitive} " in text:
+            raise InputError(f"netlist = {family}: the core went into {primitive} block RAM, "
+                             "which Yosys has no simulation model of; simulate the RTL, or a "
+                             "core whose membranes fit distributed RAM (e.g. 64 neurons of "
+                             "16 bits)")
