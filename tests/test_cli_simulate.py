@@ -186,6 +186,14 @@ def test_harness_seed_is_printed_and_replays(vector, tmp_path):
     assert unseeded.returncode == 0 and "(seed " in unseeded.stderr
 
 
+def test_cli_offers_the_harness_netlists():
+    from lifq.commands import simulate as command
+    from lifq.sim import harness
+
+    assert command.NETLISTS == tuple(harness.NETLISTS)
+    assert set(command.SIMULATORS) - {"amaranth"} == set(harness.SIMULATORS)
+
+
 def test_netlist_through_the_cli(tmp_path):
     """The iCE40 netlist of a vector's core, on Icarus with Yosys's cell models."""
     stim = tmp_path / "stim.json"

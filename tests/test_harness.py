@@ -42,7 +42,7 @@ REQUIRED_UPDATES = {"verilator": 50_000_000, "icarus": 1_000_000}
 REQUIRED_CONFIGS = 24
 #: Rounds of fresh stimuli on one build, and updates planned per round (a margin above).
 ROUNDS = {"verilator": 4, "icarus": 1}
-PLANNED_PER_ROUND = {"verilator": 13_600_000, "icarus": 1_080_000}
+PLANNED_PER_ROUND = {"verilator": 13_000_000, "icarus": 1_030_000}
 #: Timesteps per round of the cores whose corner is a small N: the golden
 #: model costs ~20 µs a timestep whatever N, so they stay short.
 SMALL_STEPS = {"verilator": 4000, "icarus": 400}
@@ -312,10 +312,11 @@ PRIMITIVES = {"ice40": ["SB_LUT4", "SB_CARRY", "SB_DFF", "SB_RAM40_4K", "SB_MAC1
               "ecp5": ["LUT4", "CCU2C", "TRELLIS_FF", "TRELLIS_DPR16X4", "MULT18X18D"]}
 
 
-@pytest.mark.parametrize("simulator, family", [("verilator", "ice40"), ("verilator", "ecp5"),
-                                               ("icarus", "ice40")])
+@pytest.mark.parametrize("simulator, family", [("icarus", "ice40"), ("verilator", "ecp5")])
 def test_synthesised_netlist_matches_golden(simulator, family):
-    steps = 2000 if simulator == "verilator" else 100
+    """Each board's netlist on a random stimulus.  (The iCE40 netlist also runs on
+    Verilator, ~20× faster, but its build would cost make test another 15 s.)"""
+    steps = 2000 if simulator == "verilator" else 250
     currents = random_currents(NETLIST_CFG, steps, np.random.default_rng([BASE_SEED, 19]))
     job = RtlJob(NETLIST_CFG, currents, seed=BASE_SEED, input_gaps=0.1, output_stalls=0.2)
     (run,) = run_harness([job], simulator, netlist=family, keep=True)
@@ -325,6 +326,14 @@ def test_synthesised_netlist_matches_golden(simulator, family):
     netlist = (pathlib.Path(run.log).parents[2] / f"lif_bundle_{family}.v").read_text()
     for primitive in PRIMITIVES[family]:
         assert f"\n  {primitive} " in netlist, primitive
+
+
+def test_ecp5_block_ram_without_a_model_is_an_input_error():
+    """128 membranes of 16 bits go into a DP16KD, which Yosys ships as a blackbox only:
+    a one-line error, not a simulation of an empty memory."""
+    cfg = NETLIST_CFG.replace(neurons=128)
+    with pytest.raises(InputError, match="DP16KD block RAM"):
+        run_harness([RtlJob(cfg, [[0] * 128])], "verilator", netlist="ecp5")
 
 
 def test_ecp5_netlist_needs_verilator():
