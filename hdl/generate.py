@@ -1,12 +1,13 @@
-"""Verilog and RTLIL of a core, for `lifq generate` and the simulators."""
+"""Verilog and RTLIL of a core or a network, for `lifq generate` and the simulators."""
 
 import re
 
 from amaranth.back import rtlil, verilog
 
-from lifq.spec import InputError, value_text
+from lifq.spec import InputError, LIFConfig, NetworkConfig, value_text
 
 from .core import LIFCore
+from .network import Network
 
 __all__ = ["FORMATS", "generate", "check_module_name"]
 
@@ -26,12 +27,30 @@ def check_module_name(name, option="name"):
     return name
 
 
-def generate(config, format="verilog", name="lif_core"):
-    """Text of the core for ``config`` as Verilog or RTLIL, top module ``name``."""
+def generate(config, format="verilog", name="lif_core", *, lanes=1):
+    """Text of the hardware for ``config`` as Verilog or RTLIL, top module ``name``.
+
+    Parameters
+    ----------
+    config : lifq.spec.LIFConfig or lifq.spec.NetworkConfig
+        A core, or a network (:class:`lifq.hdl.Network`, its output layer's
+        events and updates out).
+    format : ``"verilog"`` or ``"rtlil"``
+    name : str
+        Top module name, a Verilog identifier.
+    lanes : int
+        Networks only: P, synaptic operations per clock and layer.
+    """
     if format not in FORMATS:
         raise InputError(f"format = {value_text(format)} is unknown: allowed "
                          + ", ".join(FORMATS))
     check_module_name(name)
-    core = LIFCore(config)
+    if isinstance(config, NetworkConfig):
+        design = Network(config, lanes=lanes)
+    elif isinstance(config, LIFConfig):
+        design = LIFCore(config)
+    else:
+        raise InputError(f"config must be a lifq.spec.LIFConfig or NetworkConfig, not "
+                         f"{type(config).__name__}")
     backend = verilog if format == "verilog" else rtlil
-    return backend.convert(core, name=name, emit_src=False)
+    return backend.convert(design, name=name, emit_src=False)
