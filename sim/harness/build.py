@@ -5,8 +5,8 @@ executable; Icarus compiles ``lifq_harness_tb.sv`` with the top into a vvp
 file.  The bundle is the generated RTL (Amaranth's Verilog) or, with
 ``netlist``, the netlist Yosys synthesised for an FPGA family together with
 Yosys's models of its primitives.  Builds are cached like the cocotb
-runner's (:mod:`lifq.sim.build_cache`), under ``harness/SIMULATOR`` of the
-build directory, keyed by the configs, mutations, netlist family, the
+runner's (:mod:`lifq.sim.build_cache`), under ``SIMULATOR/harness`` of the
+build directory (beside the cocotb builds of that simulator), keyed by the configs, mutations, netlist family, the
 harness sources and the tool versions.
 """
 
@@ -179,7 +179,7 @@ def build_harness(simulator, configs, mutations, build_root, netlist=None):
     mutations : list of Mutation or None
         One per config (None: the core as generated).
     build_root : pathlib.Path
-        The build directory; the build goes under ``harness/SIMULATOR``.
+        The build directory; the build goes under ``SIMULATOR/harness``.
     netlist : ``"ice40"``, ``"ecp5"`` or None
         Simulate the netlist synthesised for that family instead of the RTL.
 
@@ -205,5 +205,5 @@ def build_harness(simulator, configs, mutations, build_root, netlist=None):
         builder = _build_verilator if simulator == "verilator" else _build_icarus
         return json.dumps(builder(folder, sources, includes, defines, len(configs)))
 
-    folder, command = cached_build(pathlib.Path(build_root) / "harness" / simulator, key, make)
+    folder, command = cached_build(pathlib.Path(build_root) / simulator / "harness", key, make)
     return HarnessBuild(simulator, folder, json.loads(command))
