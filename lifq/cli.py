@@ -18,7 +18,8 @@ __all__ = ["main", "build_parser"]
 # Sub-commands and their modules, in the order ``lifq --help`` lists them.
 COMMANDS = {"generate": "generate", "golden": "golden", "simulate": "simulate", "error": "error",
             "convert": "convert", "accuracy": "accuracy", "import": "nir_import",
-            "export": "nir_export", "build": "build", "run": "run", "demo": "demo"}
+            "export": "nir_export", "build": "build", "run": "run", "classify": "classify",
+            "demo": "demo"}
 
 
 class _Parser(argparse.ArgumentParser):
