@@ -39,6 +39,8 @@ EXECUTABLE = "lifq_harness"
 #: but builds half again as long (37 s instead of 25 s), so it keeps the
 #: cocotb builds' -O1 (:data:`lifq.sim.tools.VERILATOR_MAKE_VARIABLES`).
 O2_MAX_CORES = 4
+#: Verilator's --output-split: statements per generated C++ file.
+OUTPUT_SPLIT = 1000
 
 
 def make_variables(cores):
@@ -144,7 +146,10 @@ def _build_verilator(folder, sources, includes, defines, cores):
     obj = folder / "obj_dir"
     if obj.exists():
         shutil.rmtree(obj)
+    # Smaller C++ files (--output-split) compile a bundle of 27 cores in 9 s instead
+    # of 15 s, the model running as fast.
     command = ["verilator", "--cc", "--exe", "--build", "-j", str(os.cpu_count() or 1),
+               "--output-split", str(OUTPUT_SPLIT),
                "--top-module", TOP, "-Wno-fatal", "-Wno-lint", "-Wno-style",
                "--Mdir", str(obj), "-o", EXECUTABLE,
                *(f"-I{include}" for include in includes), *(f"-D{name}" for name in defines),

@@ -21,6 +21,18 @@ writes up to 65 536 per block, the Icarus testbench one), :data:`SENT`
 and one final :data:`END` whose core field is 1 when the run stopped
 because nothing moved any more, and whose value is the number of cycles
 run.
+
+Each cycle after reset both harnesses do, core by core in order: if the
+core's source holds no current and has one left, step the gap LFSR
+(xorshift32: x ^= x << 13, x ^= x >> 17, x ^= x << 5; the draw is
+x >> 16) and offer the next current unless the draw is below
+``gap_threshold``; a current offered stays offered until taken.  Then step
+the stall LFSR and drive ``ready`` unless the draw is below
+``stall_threshold``.  Transfers happen where valid and ready meet at the
+rising edge.  The run ends ``drain_cycles`` after the last core's last
+update (anything later is an extra transfer) or after ``stall_window``
+cycles without a transfer.  So a seed replays a run cycle for cycle, on
+either simulator.
 """
 
 import dataclasses
