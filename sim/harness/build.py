@@ -6,8 +6,9 @@ file.  The bundle is the generated RTL (Amaranth's Verilog) or, with
 ``netlist``, the netlist Yosys synthesised for an FPGA family together with
 Yosys's models of its primitives.  Builds are cached like the cocotb
 runner's (:mod:`lifq.sim.build_cache`), under ``SIMULATOR/harness`` of the
-build directory (beside the cocotb builds of that simulator), keyed by the configs, mutations, netlist family, the
-harness sources and the tool versions.
+build directory (beside the cocotb builds of that simulator), keyed by the
+configs, mutations, netlist family, the harness sources and the tool
+versions.
 """
 
 import dataclasses

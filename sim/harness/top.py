@@ -19,9 +19,9 @@ so a bundle holds at most :data:`MAX_CORES` cores.  ``slots`` (:func:`slots`)
 is the number of cores, but at least 3, so that Verilator always makes the
 data buses arrays of 32-bit words; the Icarus testbench takes it as its
 parameter ``SLOTS`` (buses of a fixed 64 slots would cost Icarus a 4096-bit
-copy per change).  The top holds ``clear``
-low and the parameter port idle: the harness checks streams only (clears
-and parameter writes are the cocotb testbench's).  It instantiates the
+copy per change).  The top holds ``clear`` low and the parameter port idle:
+the harness checks streams only (clears and parameter writes are the cocotb
+testbench's).  It instantiates the
 bundle (:class:`lifq.sim.bundle.CoreBundle`, module ``lif_bundle``) by
 name, so the same top wraps the generated RTL or a synthesised netlist.
 """
