@@ -38,9 +38,11 @@ EXECUTABLE = "lifq_harness"
 #: core then runs about a quarter faster for a build a few seconds longer.  A
 #: larger bundle runs no faster at -O2 (measured: 27 cores, 5.7 s either way)
 #: but builds half again as long (37 s instead of 25 s), so it keeps the
-#: cocotb builds' -O1 (:data:`lifq.sim.tools.VERILATOR_MAKE_VARIABLES`).
+#: cocotb builds' -O1 (:data:`lifq.sim.tools.VERILATOR_MAKE_VARIABLES`) and
+#: has Verilator write C++ files of :data:`OUTPUT_SPLIT` statements, which
+#: compile in 9 s instead of 15 s (27 cores; the model runs as fast).  A small
+#: design builds slower split (one core's ECP5 netlist: 13.5 s instead of 9.8 s).
 O2_MAX_CORES = 4
-#: Verilator's --output-split: statements per generated C++ file.
 OUTPUT_SPLIT = 1000
 
 
@@ -147,10 +149,8 @@ def _build_verilator(folder, sources, includes, defines, cores):
     obj = folder / "obj_dir"
     if obj.exists():
         shutil.rmtree(obj)
-    # Smaller C++ files (--output-split) compile a bundle of 27 cores in 9 s instead
-    # of 15 s, the model running as fast.
-    command = ["verilator", "--cc", "--exe", "--build", "-j", str(os.cpu_count() or 1),
-               "--output-split", str(OUTPUT_SPLIT),
+    split = ["--output-split", str(OUTPUT_SPLIT)] if cores > O2_MAX_CORES else []
+    command = ["verilator", "--cc", "--exe", "--build", "-j", str(os.cpu_count() or 1), *split,
                "--top-module", TOP, "-Wno-fatal", "-Wno-lint", "-Wno-style",
                "--Mdir", str(obj), "-o", EXECUTABLE,
                *(f"-I{include}" for include in includes), *(f"-D{name}" for name in defines),
