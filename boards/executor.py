@@ -1,43 +1,28 @@
-"""The answering end of the host link: runs checked requests on the core, sends replies.
+"""The answering end of the host link of a core board: runs checked requests on the core.
 
 :class:`RequestExecutor` takes one job at a time from the frame parser
-(:mod:`boards.frames`), runs it against the core and streams the reply frame
-to the UART transmitter.  A :class:`BufferReader` turns the request's
-payload bytes into words (currents, or a WRITE record) while the reply goes
-out, so currents reach the core as fast as the core takes them.
+(:mod:`boards.frames`), runs it against the core and hands the reply to a
+:class:`~boards.replies.ReplyFramer`.  A :class:`BufferReader` turns the
+request's payload bytes into words (currents, or a WRITE record) while the
+reply goes out, so currents reach the core as fast as the core takes them;
+a network board's executor (:mod:`boards.network_executor`) reads its
+payloads with the same reader.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
-from amaranth.utils import ceil_log2, exact_log2
+from amaranth.utils import exact_log2
 
 from lifq.hdl.interfaces import (current_signature, neuron_index_shape, parameter_signature,
                                   parameter_values_layout, update_signature)
 
 from . import protocol
-from .frames import buffer_address_width, crc16_step, job_layout
+from .frames import buffer_address_width, job_layout
 from .protocol import Command, Status
+from .replies import ReplyFramer, WordSerializer, extend, feed_payload, times
 
-__all__ = ["RequestExecutor", "BufferReader"]
-
-
-def _extend(value, bits, signed):
-    """The raw bits of ``value`` sign- or zero-extended (or cut) to ``bits`` bits."""
-    value = value.as_value() if hasattr(value, "as_value") else value
-    if len(value) >= bits:
-        return value[:bits]
-    fill = value[-1] if signed else Const(0, 1)
-    return Cat(value, fill.replicate(bits - len(value)))
-
-
-def _times(value, constant):
-    """``value * constant`` as shifts and adds (no multiplier, no DSP block)."""
-    terms = [value << bit for bit in range(constant.bit_length()) if constant >> bit & 1]
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
+__all__ = ["RequestExecutor", "BufferReader", "reply_states"]
 
 
 class BufferReader(wiring.Component):
@@ -110,8 +95,24 @@ class BufferReader(wiring.Component):
         return m
 
 
+def reply_states(m, framer, job, length, after="IDLE"):
+    """The last two states of every executor: ``REPLY`` hands the header (the job's
+    command and status, ``length``) to ``framer``, ``REPLIED`` waits until the framer
+    has sent the whole reply (the payload comes from elsewhere meanwhile), then goes
+    to ``after``."""
+    with m.State("REPLY"):
+        header = framer.header
+        m.d.comb += [header.valid.eq(1), header.payload.command.eq(job.command),
+                     header.payload.status.eq(job.status), header.payload.length.eq(length)]
+        with m.If(header.ready):
+            m.next = "REPLIED"
+    with m.State("REPLIED"):
+        with m.If(~framer.busy):
+            m.next = after
+
+
 class RequestExecutor(wiring.Component):
-    """Runs one checked request at a time on a LIF core and streams the reply.
+    """Runs one checked request at a time on a LIF core and hands the reply to the framer.
 
     Parameters
     ----------
@@ -178,19 +179,18 @@ class RequestExecutor(wiring.Component):
         cfg = self._config
         current_bytes = protocol.current_bytes(cfg)
         kb, vb = protocol.spike_bytes(cfg), protocol.membrane_bytes(cfg)
-        full_bytes = kb + vb
         word_bytes = max(current_bytes, protocol.WRITE_BYTES)
 
         job = Signal(job_layout(self._max_payload))   # the request being run
-        m.d.comb += self.jobs.ready.eq(0)
-
-        # Counters for STATUS.
-        frames, errors, last_error, updates = Signal(16), Signal(16), Signal(8), Signal(32)
+        updates = Signal(32)           # neuron updates since power-up, for STATUS
         length = Signal(16)            # reply payload bytes
-        sent = Signal(16)              # reply payload bytes sent
-        crc = Signal(16, init=protocol.CRC_INIT)
         full = Signal()                # STIMULUS_FULL: membranes too
         is_stimulus = Signal()
+        command = job.command
+
+        m.submodules.framer = framer = ReplyFramer()
+        wiring.connect(m, framer.tx, wiring.flipped(self.tx))
+        m.d.comb += self.error.eq(framer.error)
 
         m.submodules.reader = reader = BufferReader(word_bytes=word_bytes,
                                                     max_payload=self._max_payload)
@@ -205,31 +205,11 @@ class RequestExecutor(wiring.Component):
         write_address = word[-8 * protocol.WRITE_BYTES:][:8]
         write_value = word[-32:].as_signed()
 
-        update_word, update_left, want, took_update = self._serializer(m, full, kb, vb, updates)
-        error = Signal()                 # an error reply starts (registered onto ``error``)
-        m.d.sync += self.error.eq(error)
-
-        info_rom = Const(int.from_bytes(self._info, "little"), 8 * len(self._info))
-        status_bits, status_size = self._status_bits(frames, errors, last_error, updates)
-        command = job.command
-        ok = job.status == Status.OK
-
-        # The reply leaves through a register: the byte sources (header fields, the INFO and
-        # STATUS multiplexers, the serializer) end at ``out_byte``, not at the UART.
-        out_byte, out_valid, out_checksum = Signal(8), Signal(), Signal()
-        free = ~out_valid                # a new byte may be loaded this cycle
-        m.d.comb += [self.tx.valid.eq(out_valid), self.tx.payload.eq(out_byte)]
-        with m.If(out_valid & self.tx.ready):
-            m.d.sync += out_valid.eq(0)
-            with m.If(out_checksum):
-                m.d.sync += crc.eq(crc16_step(crc, out_byte))
-
-        def send(value, next_state=None, *, checksum=True):
-            """Load ``value`` when the output register is free (and go to ``next_state``)."""
-            with m.If(free):
-                m.d.sync += [out_byte.eq(value), out_valid.eq(1), out_checksum.eq(checksum)]
-                if next_state is not None:
-                    m.next = next_state
+        serializer = self._serializer(m, full, is_stimulus, kb, vb, updates)
+        info = Const(int.from_bytes(self._info, "little"), 8 * len(self._info))
+        feed_payload(m, framer, command, [(Command.INFO, info, len(self._info)),
+                                          (Command.STATUS, *self._status_bits(framer, updates))],
+                     serializer, is_stimulus)
 
         with m.FSM(name="executor") as fsm:
             with m.State("IDLE"):
@@ -239,17 +219,16 @@ class RequestExecutor(wiring.Component):
                     m.next = "START"
 
             with m.State("START"):
-                m.d.sync += [sent.eq(0), length.eq(0), crc.eq(protocol.CRC_INIT),
-                             full.eq(command == Command.STIMULUS_FULL), is_stimulus.eq(0)]
-                with m.If(~ok):
-                    m.d.comb += error.eq(1)
-                    m.next = "SYNC"
+                m.d.sync += [length.eq(0), full.eq(command == Command.STIMULUS_FULL),
+                             is_stimulus.eq(0)]
+                with m.If(job.status != Status.OK):
+                    m.next = "REPLY"
                 with m.Elif(command == Command.INFO):
                     m.d.sync += length.eq(len(self._info))
-                    m.next = "SYNC"
+                    m.next = "REPLY"
                 with m.Elif(command == Command.STATUS):
-                    m.d.sync += length.eq(status_size)
-                    m.next = "SYNC"
+                    m.d.sync += length.eq(protocol.layout_size(protocol.STATUS_FIELDS))
+                    m.next = "REPLY"
                 with m.Elif(command == Command.RESET):
                     m.d.comb += self.clear.eq(1)
                     m.next = "RESET"
@@ -260,70 +239,29 @@ class RequestExecutor(wiring.Component):
                     m.d.comb += [reader.start.eq(1), reader.size.eq(current_bytes)]
                     m.d.sync += [is_stimulus.eq(1),
                                  length.eq(Mux(command == Command.STIMULUS_FULL,
-                                               _times(job.words, full_bytes),
-                                               _times(job.words, kb)))]
-                    m.next = "SYNC"
+                                               times(job.words, kb + vb), times(job.words, kb)))]
+                    m.next = "REPLY"
 
             with m.State("RESET"):
                 # The core finishes what it has, sets every membrane to v0, starts at neuron 0.
                 with m.If(~self.core_clearing):
-                    m.next = "SYNC"
+                    m.next = "REPLY"
 
             with m.State("WRITE_READ"):
                 with m.If(reader.words.valid):
                     m.next = "WRITE_APPLY"
 
-            self._write_states(m, write_address, write_value, take_word, job, error)
-
-            with m.State("SYNC"):
-                send(protocol.REPLY_SYNC, "COMMAND", checksum=False)
-            with m.State("COMMAND"):
-                send(command, "STATUS")
-            with m.State("STATUS"):
-                send(job.status, "LENGTH_LOW")
-            with m.State("LENGTH_LOW"):
-                send(length[:8], "LENGTH_HIGH")
-            with m.State("LENGTH_HIGH"):
-                send(length[8:], "PAYLOAD")
-
-            with m.State("PAYLOAD"):
-                with m.If(sent == length):
-                    with m.If(free):              # the last payload byte is in the CRC
-                        m.next = "CRC_HIGH"
-                with m.Elif(is_stimulus):
-                    with m.If((update_left == 0) & ~took_update):
-                        m.d.sync += want.eq(1)
-                    with m.If((update_left != 0) & free):
-                        send(update_word[:8])
-                        m.d.sync += [update_word.eq(update_word >> 8),
-                                     update_left.eq(update_left - 1), sent.eq(sent + 1)]
-                with m.Elif(free):
-                    source = Mux(command == Command.INFO,
-                                 info_rom.word_select(sent[:ceil_log2(len(self._info))], 8),
-                                 status_bits.word_select(sent[:ceil_log2(status_size)], 8))
-                    send(source)
-                    m.d.sync += sent.eq(sent + 1)
-
-            with m.State("CRC_HIGH"):
-                send(crc[8:], "CRC_LOW", checksum=False)
-            with m.State("CRC_LOW"):
-                send(crc[:8], "DONE", checksum=False)
-
-            with m.State("DONE"):
-                with m.If(ok):
-                    m.d.sync += frames.eq(frames + 1)
-                with m.Else():
-                    m.d.sync += [errors.eq(errors + 1), last_error.eq(job.status)]
-                m.next = "IDLE"
+            self._write_states(m, write_address, write_value, take_word, job)
+            reply_states(m, framer, job, length)
         m.d.comb += self.busy.eq(~fsm.ongoing("IDLE"))
         return m
 
-    def _write_states(self, m, address, value, take_word, job, error):
+    def _write_states(self, m, address, value, take_word, job):
         """WRITE: hand the record to the core; the core says whether it took the value."""
         if not self._config.programmable:
             with m.State("WRITE_APPLY"):   # unreachable: the parser rejects WRITE then
                 m.d.comb += take_word.eq(1)
-                m.next = "SYNC"
+                m.next = "REPLY"
             return
         port = self.parameters
         with m.State("WRITE_APPLY"):
@@ -337,41 +275,26 @@ class RequestExecutor(wiring.Component):
             with m.If(port.ready):
                 with m.If(self.parameter_rejected):
                     m.d.sync += job.status.eq(Status.BAD_VALUE)
-                    m.d.comb += error.eq(1)
-                m.next = "SYNC"
+                m.next = "REPLY"
 
-    def _serializer(self, m, full, kb, vb, updates):
-        """Turns updates into reply bytes, little-endian: k, then v'.
-
-        Returns the bytes not yet sent (lowest first), how many are left, the
-        ``want`` register (set it to take the next update) and whether an
-        update is taken this cycle.
-
-        ``updates.ready`` is a register of its own, so the core's ready chain (output
-        ready → pipeline advance → input ready → reader) starts at a flip-flop rather
-        than at the payload logic here.  It costs a cycle per update; the UART is far
-        slower.
-        """
-        word = Signal(8 * (kb + vb))
-        left = Signal(range(kb + vb + 1))
+    def _serializer(self, m, full, is_stimulus, kb, vb, updates):
+        """The core's updates as reply bytes: k, then (STIMULUS_FULL) v'.  Counts them
+        for STATUS and pulses ``spike`` for a non-zero spike count."""
+        m.submodules.serializer = serializer = WordSerializer(kb + vb)
         payload = self.updates.payload
-        want = Signal()
-        m.d.comb += self.updates.ready.eq(want)
-        now = self.updates.valid & want
-        with m.If(now):
-            m.d.sync += [
-                word.eq(Cat(_extend(payload.spike_count, 8 * kb, True),
-                            _extend(payload.membrane, 8 * vb, True))),
-                left.eq(Mux(full, kb + vb, kb)),
-                updates.eq(updates + 1),
-                want.eq(0),
-                self.spike.eq(payload.spike_count != 0),
-            ]
-        with m.Else():
-            m.d.sync += self.spike.eq(0)
-        return word, left, want, now
+        words = serializer.words
+        m.d.comb += [words.valid.eq(self.updates.valid & is_stimulus),
+                     self.updates.ready.eq(words.ready & is_stimulus),
+                     words.payload.data.eq(Cat(extend(payload.spike_count, 8 * kb, True),
+                                               extend(payload.membrane, 8 * vb, True))),
+                     words.payload.size.eq(Mux(full, kb + vb, kb))]
+        taken = self.updates.valid & self.updates.ready
+        m.d.sync += self.spike.eq(taken & (payload.spike_count != 0))
+        with m.If(taken):
+            m.d.sync += updates.eq(updates + 1)
+        return serializer
 
-    def _status_bits(self, frames, errors, last_error, updates):
+    def _status_bits(self, framer, updates):
         """The STATUS reply payload as one wide value, and its size in bytes."""
         cfg = self._config
         if cfg.programmable:
@@ -381,9 +304,9 @@ class RequestExecutor(wiring.Component):
             threshold = Const(cfg.threshold, unsigned(32))
             decay = Const(cfg.decay, unsigned(32))
             bias = Const(cfg.bias & 0xFFFFFFFF, unsigned(32))
-        live = {"frames": frames, "errors": errors, "last_error": last_error,
-                "next_neuron": self.next_neuron, "updates": updates, "threshold": threshold,
-                "decay": decay, "bias": bias}
-        bits = Cat(*(_extend(live[name], 8 * size, signed)
+        live = {"frames": framer.frames, "errors": framer.errors,
+                "last_error": framer.last_error, "next_neuron": self.next_neuron,
+                "updates": updates, "threshold": threshold, "decay": decay, "bias": bias}
+        bits = Cat(*(extend(live[name], 8 * size, signed)
                      for name, size, signed in protocol.STATUS_FIELDS))
         return bits, protocol.layout_size(protocol.STATUS_FIELDS)

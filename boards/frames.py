@@ -2,7 +2,9 @@
 
 :class:`FrameParser` checks a request frame completely — length, checksum,
 values — into one of two payload buffers before anything happens, and hands
-it on as a *job*: a stream transfer of :func:`job_layout`.  A bad frame
+it on as a *job*: a stream transfer of :func:`job_layout`.  What it checks
+comes from a table of :class:`~boards.protocol.RequestFormat` (one per
+command the board knows), so a core board and a network board share it.  A bad frame
 (checksum, length, unknown command, value out of range, cut short, UART
 error) becomes a job with an error status, which the executor answers with
 an error reply and nothing else.  Before it hands such a job on, the parser
@@ -11,15 +13,16 @@ cycles, so the rest of a broken frame cannot be mistaken for a new one.  The
 same timeout ends a frame that stops half-way, so the link never locks up.
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from . import protocol
-from .protocol import Command, Status
+from .protocol import Status
 
-__all__ = ["FrameParser", "IdleTimer", "crc16_step", "job_layout", "buffer_address_width"]
+__all__ = ["FrameParser", "IdleTimer", "crc16_step", "job_layout", "buffer_address_width",
+           "out_of_range"]
 
 
 def _crc16_matrix():
@@ -54,6 +57,26 @@ def crc16_step(crc, byte):
     return Cat(*outputs)
 
 
+def out_of_range(value, low, high):
+    """Whether the raw bits ``value`` (two's complement when ``low`` < 0) lie outside
+    ``low … high``: a sign-extension or zero test where the range is a power of two."""
+    bits = len(value)
+    signed = low < 0
+    least = -(1 << (bits - 1)) if signed else 0
+    most = (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1
+    if high < low:
+        return Const(1)
+    if low <= least and high >= most:
+        return Const(0)
+    if signed and high == -low - 1 and high + 1 == 1 << (high.bit_length()):
+        top = value[high.bit_length():]           # the sign bit and the bits above it
+        return (top != 0) & (top != (1 << len(top)) - 1)
+    if not signed and low == 0 and high + 1 == 1 << high.bit_length():
+        return value[high.bit_length():] != 0
+    number = value.as_signed() if signed else value
+    return (number < low) | (number > high)
+
+
 def buffer_address_width(max_payload):
     """Address bits of the two request buffers (bank bit included)."""
     return exact_log2(max_payload) + 1
@@ -64,7 +87,7 @@ def job_layout(max_payload):
 
     ``status`` is :attr:`Status.OK` or the error to answer; ``bank`` says
     which half of the buffer holds the payload, ``length`` its bytes and
-    ``words`` the currents in it.
+    ``words`` the words in it (currents, input events, …).
     """
     size = range(max_payload + 1)
     return data.StructLayout({"command": 8, "status": 8, "bank": 1, "length": size,
@@ -100,12 +123,9 @@ class FrameParser(wiring.Component):
 
     Parameters
     ----------
-    current_bytes : int
-        Bytes of one current in a STIMULUS payload.
-    input_width : int
-        Bits of a current: the bits above its sign bit must repeat it.
-    programmable : bool
-        Whether the core takes WRITE requests.
+    requests : sequence of boards.protocol.RequestFormat
+        The commands the board knows and what their payloads must be; any
+        other command is UNKNOWN_COMMAND.
     timeout : int
         Inter-byte timeout in clock cycles.
     max_payload : int
@@ -125,12 +145,18 @@ class FrameParser(wiring.Component):
         Checked requests and errors, one per frame.
     """
 
-    def __init__(self, *, current_bytes, input_width, programmable, timeout, max_payload):
-        self._current_bytes = current_bytes
-        self._input_width = input_width
-        self._programmable = programmable
+    def __init__(self, requests, *, timeout, max_payload):
+        requests = tuple(requests)
+        for request in requests:
+            if not isinstance(request, protocol.RequestFormat):
+                raise TypeError(f"requests must be RequestFormats, not {type(request).__name__}")
+        commands = [int(request.command) for request in requests]
+        if len(set(commands)) != len(commands):
+            raise ValueError("requests name a command twice")
+        self._requests = requests
         self._timeout = timeout
         self._max_payload = max_payload
+        self._word_bytes = max([1] + [request.word_bytes for request in requests])
         super().__init__({
             "rx": In(stream.Signature(8)),
             "rx_error": In(1),
@@ -139,15 +165,53 @@ class FrameParser(wiring.Component):
             "jobs": Out(stream.Signature(job_layout(max_payload))),
         })
 
+    @property
+    def requests(self):
+        return self._requests
+
+    def _is(self, command, predicate):
+        """Whether ``command`` is one of the requests that satisfy ``predicate``."""
+        matches = [command == int(request.command) for request in self._requests
+                   if predicate(request)]
+        return Cat(*matches).any() if matches else Const(0)
+
+    def _length_wrong(self, command, length):
+        """LEN does not fit the command's words (a partial last word is caught later)."""
+        wrong = Const(0)
+        for request in self._requests:
+            low = request.min_words * request.word_bytes
+            if request.word_bytes == 0:
+                bad = length != 0
+            elif request.max_words is not None:
+                bad = (length < low) | (length > request.max_words * request.word_bytes)
+            else:
+                bad = length < low
+            wrong = wrong | ((command == int(request.command)) & bad)
+        return wrong
+
+    def _word_out_of_range(self, command, word):
+        """A field of the word just received (the top bytes of ``word``) is out of range."""
+        bad = Const(0)
+        for request in self._requests:
+            base = 8 * (self._word_bytes - request.word_bytes)
+            for field in request.fields:
+                bits = word[base + 8 * field.offset:base + 8 * (field.offset + field.size)]
+                bad = bad | ((command == int(request.command))
+                             & out_of_range(bits, field.low, field.high))
+        return bad
+
     def elaborate(self, platform):
         m = Module()
-        rx, bi = self.rx, self._current_bytes
+        rx = self.rx
         command = Signal(8)
         length = Signal(16)
         count = Signal(range(self._max_payload + 1))      # payload bytes received
         remaining = Signal(range(self._max_payload + 1))  # payload bytes still to come
-        words = Signal(range(self._max_payload + 1))      # whole currents received
-        position = Signal(range(bi))                      # byte of the current being received
+        words = Signal(range(self._max_payload + 1))      # whole words received
+        word_bytes = Signal(range(self._word_bytes + 1))  # bytes per word of this command
+        position = Signal(range(self._word_bytes))        # byte of the word being received
+        word = Signal(8 * self._word_bytes)               # its bytes so far, at the top
+        word_done = Signal()                              # a whole word is in ``word``
         bad_value = Signal()
         code = Signal(8)
         crc = Signal(16, init=protocol.CRC_INIT)
@@ -155,12 +219,16 @@ class FrameParser(wiring.Component):
         byte = rx.payload
         got = rx.valid & rx.ready
 
-        stimulus = (command == Command.STIMULUS) | (command == Command.STIMULUS_FULL)
         # The inter-byte timer is a submodule of its own: it counts every cycle, and in
         # Amaranth's simulator that then only wakes its own few signals.
         m.submodules.timer = timer = IdleTimer(self._timeout)
         in_frame, expired = timer.run, timer.expired
         m.d.comb += timer.restart.eq(got)
+
+        # Field checks run a cycle after a word's last byte, from registers (short paths).
+        m.d.sync += word_done.eq(0)
+        with m.If(word_done & self._word_out_of_range(command, word)):
+            m.d.sync += bad_value.eq(1)
 
         def fail(status, drain=True):
             m.d.sync += code.eq(status)
@@ -206,19 +274,17 @@ class FrameParser(wiring.Component):
                 # The header is complete: check command and length (one cycle, no byte
                 # can arrive meanwhile).
                 m.d.comb += in_frame.eq(1)
-                no_payload = ((command == Command.INFO) | (command == Command.STATUS)
-                              | (command == Command.RESET))
-                known = no_payload | stimulus | (command == Command.WRITE)
                 m.d.sync += remaining.eq(length)
-                with m.If(~known):
+                for request in self._requests:
+                    with m.If(command == int(request.command)):
+                        m.d.sync += word_bytes.eq(request.word_bytes)
+                with m.If(~self._is(command, lambda request: True)):
                     fail(Status.UNKNOWN_COMMAND)
                 with m.Elif(length > self._max_payload):
                     fail(Status.TOO_LONG)
-                with m.Elif((no_payload & (length != 0))
-                            | ((command == Command.WRITE) & (length != protocol.WRITE_BYTES))
-                            | (stimulus & (length == 0))):
+                with m.Elif(self._length_wrong(command, length)):
                     fail(Status.BAD_LENGTH)
-                with m.Elif((command == Command.WRITE) & (not self._programmable)):
+                with m.Elif(self._is(command, lambda request: not request.supported)):
                     fail(Status.UNSUPPORTED)
                 with m.Elif(length == 0):
                     m.next = "CRC_HIGH"
@@ -231,16 +297,12 @@ class FrameParser(wiring.Component):
                              self.buffer.data.eq(byte)]
                 with m.If(receive()):
                     m.d.comb += self.buffer.en.eq(1)
-                    m.d.sync += [count.eq(count + 1), remaining.eq(remaining - 1)]
-                    last_byte_of_current = position == bi - 1
-                    m.d.sync += position.eq(Mux(last_byte_of_current, 0, position + 1))
-                    with m.If(last_byte_of_current):
-                        m.d.sync += words.eq(words + 1)
-                        if self._input_width % 8:
-                            # Bits above the sign bit must repeat it: the current fits input_width.
-                            top = byte[(self._input_width - 1) % 8:]
-                            with m.If(stimulus & (top != 0) & (top != (1 << len(top)) - 1)):
-                                m.d.sync += bad_value.eq(1)
+                    m.d.sync += [count.eq(count + 1), remaining.eq(remaining - 1),
+                                 word.eq(Cat(word[8:], byte))]
+                    last_byte_of_word = position == word_bytes - 1
+                    m.d.sync += position.eq(Mux(last_byte_of_word, 0, position + 1))
+                    with m.If(last_byte_of_word):
+                        m.d.sync += [words.eq(words + 1), word_done.eq(1)]
                     with m.If(remaining == 1):
                         m.next = "CRC_HIGH"
 
@@ -257,8 +319,8 @@ class FrameParser(wiring.Component):
                 m.d.comb += in_frame.eq(1)
                 with m.If(crc != 0):
                     fail(Status.BAD_CHECKSUM)
-                with m.Elif(stimulus & (position != 0)):
-                    fail(Status.BAD_LENGTH, drain=False)
+                with m.Elif(position != 0):
+                    fail(Status.BAD_LENGTH, drain=False)     # not a whole number of words
                 with m.Elif(bad_value):
                     fail(Status.BAD_VALUE, drain=False)
                 with m.Else():

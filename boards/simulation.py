@@ -1,21 +1,28 @@
 """The board in Amaranth's simulator behind the host driver's transport interface.
 
-:class:`SimulatedTransport` runs a :class:`boards.top.LinkTop` — UART,
-link engine and core, exactly the gateware of the bitstream minus clock and
-pins — and bridges its serial line to ``write``/``read`` calls, so the host
+:class:`SimulatedTransport` runs a :class:`boards.top.LinkTop` (UART, link
+engine and core) or a :class:`boards.top.NetworkLinkTop` (UART, link engine
+and network) — exactly the gateware of the bitstream minus clock and pins —
+and bridges its serial line to ``write``/``read`` calls, so the host
 driver of :mod:`boards.host` runs unchanged against it.  Simulated time only
 advances inside ``read`` (and ``settle``): bytes written are clocked onto the
 line bit by bit while the driver waits for the reply, as on real hardware.
+:class:`PseudoTerminal` puts a simulated board behind a pseudo-terminal, for
+the command line.
 """
 
 import collections
+import os
+import threading
 
 from amaranth.sim import Simulator
 
-from . import protocol
-from .top import LinkTop
+from lifq.spec import NetworkConfig
 
-__all__ = ["SimulatedTransport"]
+from . import protocol
+from .top import link_top
+
+__all__ = ["SimulatedTransport", "PseudoTerminal"]
 
 # One clock period.  1 ns keeps every delay an exact number of femtoseconds, the simulator's
 # time unit, so the serial bit timing never drifts against the clock.
@@ -27,32 +34,42 @@ class SimulatedTransport:
 
     Parameters
     ----------
-    config : lifq.spec.LIFConfig
-        The core the simulated board is built for.
+    config : lifq.spec.LIFConfig or lifq.spec.NetworkConfig
+        The core, or the network, the simulated board is built for.
     divisor : int
         UART clocks per bit; small values (4) keep the simulation fast.
     timeout_bytes : int
         Inter-byte timeout of the link, in byte times on the line.
     max_payload : int
         Request payload limit of the link.
+    lanes : int or list of int
+        P of every layer of a network.
+    run_steps : int
+        A network board is silent while it runs: a read waits long enough
+        for a RUN of this many timesteps (of the densest input).
 
     Attributes
     ----------
-    top : boards.top.LinkTop
+    top : boards.top.LinkTop or boards.top.NetworkLinkTop
         The simulated design.
     cycles : int
         Clock cycles simulated so far.
+    read_timeout : int
+        Cycles of silence after which a read gives up.
     """
 
-    def __init__(self, config, *, divisor=4, timeout_bytes=32, max_payload=protocol.MAX_PAYLOAD):
+    def __init__(self, config, *, divisor=4, timeout_bytes=32, max_payload=protocol.MAX_PAYLOAD,
+                 lanes=1, run_steps=16):
         self.divisor = divisor
         self.byte_cycles = 10 * divisor
         self.link_timeout = timeout_bytes * self.byte_cycles
-        self.top = LinkTop(config, clock_hz=round(1 / PERIOD), divisor=divisor,
-                           timeout=self.link_timeout, max_payload=max_payload)
+        self.top = link_top(config, lanes=lanes, clock_hz=round(1 / PERIOD), divisor=divisor,
+                            timeout=self.link_timeout, max_payload=max_payload)
         # A read gives up once nothing has arrived for this long: longer than the board
         # ever stays silent before an answer (draining after an error takes one timeout).
         self.read_timeout = 3 * self.link_timeout + 64 * self.byte_cycles
+        if isinstance(config, NetworkConfig):
+            self.read_timeout += run_steps * _step_cycles(self.top.network)
         self.cycles = 0
         self._outgoing = collections.deque()
         self._incoming = bytearray()
@@ -159,3 +176,74 @@ class SimulatedTransport:
                 self._framing_errors += 1
                 await ctx.posedge(tx)
             self._incoming.append(byte)
+
+
+def _step_cycles(network):
+    """An upper bound on the cycles of one timestep of ``network`` on the densest input:
+    every input and every neuron an event (the replay takes two cycles per input value)."""
+    cycles = 2 * network.net.inputs
+    for layer, hardware in zip(network.net.layers, network.layers):
+        cycles += layer.fan_in * hardware.groups + 4 * layer.neurons + 64
+    return cycles
+
+
+class PseudoTerminal:
+    """A pseudo-terminal whose far end is a simulated board (POSIX only).
+
+    pyserial opens :attr:`port` like a USB serial port (``/dev/ttyUSB1``), so
+    ``lifq run`` and ``lifq classify`` run unchanged against the simulation;
+    a thread copies bytes between the terminal and ``transport``, simulating
+    four byte times per round.
+
+    Parameters
+    ----------
+    transport : SimulatedTransport or None
+        The board; None is a line where nothing ever answers.
+
+    Attributes
+    ----------
+    port : str
+        Device name of the terminal's far end.
+    """
+
+    ROUND_BYTES = 4
+
+    def __init__(self, transport):
+        import pty
+        import tty
+        self.transport = transport
+        self._master, self._slave = pty.openpty()
+        tty.setraw(self._slave)
+        self.port = os.ttyname(self._slave)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._bridge, daemon=True)
+        self._thread.start()
+
+    def _bridge(self):
+        os.set_blocking(self._master, False)
+        while not self._stop.is_set():
+            try:
+                data = os.read(self._master, 4096)
+            except (BlockingIOError, OSError):
+                data = b""
+            if self.transport is None:
+                self._stop.wait(0.01)
+                continue
+            if data:
+                self.transport.write(data)
+            sent = self.transport.pump(self.ROUND_BYTES)
+            if sent:
+                os.write(self._master, sent)
+
+    def close(self):
+        """Stop the bridge and close the terminal."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+        os.close(self._master)
+        os.close(self._slave)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()

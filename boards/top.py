@@ -1,9 +1,11 @@
-"""Board tops: the core behind the UART host link.
+"""Board tops: a core or a network behind the UART host link.
 
-:class:`LinkTop` is everything that is the same on every board and in
-simulation — UART receiver and transmitter, the link engine and the LIF core
-— with the serial line as two one-bit ports.  :class:`BoardTop` puts it on a
-real board: clock (through a PLL when it is faster than the oscillator),
+:class:`LinkTop` (a LIF core) and :class:`NetworkLinkTop` (a network of
+SPEC §6) are everything that is the same on every board and in simulation —
+UART receiver and transmitter, the link engine and what it drives — with
+the serial line as two one-bit ports; they share :class:`SerialTop`, which
+holds the UART and the engine.  :class:`BoardTop` puts either on a real
+board: clock (through a PLL when it is faster than the oscillator),
 power-on reset, the USB-serial pins and the LEDs.
 """
 
@@ -11,21 +13,69 @@ from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 
-from lifq.hdl import LIFCore
-from lifq.spec import LIFConfig
+from lifq.hdl import LIFCore, Network
+from lifq.spec import LIFConfig, NetworkConfig
 
 from . import protocol
 from .link import LinkEngine
 from .uart import UARTReceiver, UARTTransmitter
 
-__all__ = ["LinkTop", "BoardTop", "LED_EVENTS"]
+__all__ = ["SerialTop", "LinkTop", "NetworkLinkTop", "BoardTop", "LED_EVENTS", "link_top"]
 
 # What the LEDs show, in order: LinkTop.events bit i drives LED i (boards with fewer
 # LEDs show the first ones; the iCEBreaker's red LED shows errors, green shows traffic).
 LED_EVENTS = ("receive", "transmit", "spike", "error", "busy")
 
 
-class LinkTop(wiring.Component):
+class SerialTop(wiring.Component):
+    """A link engine between the serial pins: UART receiver, engine, UART transmitter.
+
+    Subclasses put what the board holds behind the engine: their ``elaborate``
+    adds it to the module this one returns.
+
+    Parameters
+    ----------
+    engine : boards.link.LinkEngine
+    divisor : int
+        UART clocks per bit, at least 4.
+
+    Attributes
+    ----------
+    rx : In(1)
+        Serial line from the host (idles high).
+    tx : Out(1)
+        Serial line to the host (idles high).
+    events : Out(len(LED_EVENTS))
+        Activity for LEDs, see :data:`LED_EVENTS`: receiving, transmitting,
+        a non-zero spike count went out, an error reply started, a request runs.
+    """
+
+    def __init__(self, engine, divisor):
+        self.receiver = UARTReceiver(divisor)
+        self.transmitter = UARTTransmitter(divisor)
+        self.engine = engine
+        super().__init__({
+            "rx": In(1, init=1),
+            "tx": Out(1, init=1),
+            "events": Out(len(LED_EVENTS)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.receiver = receiver = self.receiver
+        m.submodules.transmitter = transmitter = self.transmitter
+        m.submodules.engine = engine = self.engine
+        m.d.comb += [receiver.rx.eq(self.rx), self.tx.eq(transmitter.tx),
+                     engine.rx_error.eq(receiver.error)]
+        wiring.connect(m, receiver.data, engine.rx)
+        wiring.connect(m, engine.tx, transmitter.data)
+        activity = {"receive": receiver.busy, "transmit": transmitter.busy,
+                    "spike": engine.spike, "error": engine.error, "busy": engine.busy}
+        m.d.comb += [self.events[i].eq(activity[name]) for i, name in enumerate(LED_EVENTS)]
+        return m
+
+
+class LinkTop(SerialTop):
     """A LIF core behind a UART host link: the whole board between the serial pins.
 
     Parameters
@@ -42,45 +92,28 @@ class LinkTop(wiring.Component):
 
     Attributes
     ----------
-    rx : In(1)
-        Serial line from the host (idles high).
-    tx : Out(1)
-        Serial line to the host (idles high).
-    events : Out(len(LED_EVENTS))
-        Activity for LEDs, see :data:`LED_EVENTS`: receiving, transmitting,
-        a non-zero spike count went out, an error reply started, a request runs.
+    rx, tx, events
+        See :class:`SerialTop`.
+    core : lifq.hdl.LIFCore
     """
 
     def __init__(self, config, *, clock_hz, divisor, timeout, max_payload=protocol.MAX_PAYLOAD):
         if not isinstance(config, LIFConfig):
             raise TypeError(f"config must be a lifq.spec.LIFConfig, not {type(config).__name__}")
         self._config = config
-        self.receiver = UARTReceiver(divisor)
-        self.transmitter = UARTTransmitter(divisor)
-        self.engine = LinkEngine(config, clock_hz=clock_hz, divisor=divisor, timeout=timeout,
-                                 max_payload=max_payload)
+        engine = LinkEngine.for_core(config, clock_hz=clock_hz, divisor=divisor,
+                                     timeout=timeout, max_payload=max_payload)
+        super().__init__(engine, divisor)
         self.core = LIFCore(config)
-        super().__init__({
-            "rx": In(1, init=1),
-            "tx": Out(1, init=1),
-            "events": Out(len(LED_EVENTS)),
-        })
 
     @property
     def config(self):
         return self._config
 
     def elaborate(self, platform):
-        m = Module()
-        m.submodules.receiver = receiver = self.receiver
-        m.submodules.transmitter = transmitter = self.transmitter
-        m.submodules.engine = engine = self.engine
+        m = super().elaborate(platform)
+        engine = self.engine
         m.submodules.core = core = self.core
-
-        m.d.comb += [receiver.rx.eq(self.rx), self.tx.eq(transmitter.tx),
-                     engine.rx_error.eq(receiver.error)]
-        wiring.connect(m, receiver.data, engine.rx)
-        wiring.connect(m, engine.tx, transmitter.data)
         wiring.connect(m, engine.currents, core.currents)
         wiring.connect(m, core.updates, engine.updates)
         # RESET clears the membranes; the parameters keep their values.
@@ -90,41 +123,109 @@ class LinkTop(wiring.Component):
             wiring.connect(m, engine.parameters, core.parameters)
             m.d.comb += [engine.parameter_values.eq(core.parameter_values),
                          engine.parameter_rejected.eq(core.parameter_rejected)]
-
-        activity = {"receive": receiver.busy, "transmit": transmitter.busy,
-                    "spike": engine.spike, "error": engine.error, "busy": engine.busy}
-        m.d.comb += [self.events[i].eq(activity[name]) for i, name in enumerate(LED_EVENTS)]
         return m
 
 
+class NetworkLinkTop(SerialTop):
+    """A network (SPEC §6) behind a UART host link: the whole board between the pins.
+
+    The network is built with every layer's updates (``debug``), which the
+    link takes: RUN_FULL sends them to the host, RUN keeps the output
+    layer's spike-count sums and membranes.
+
+    Parameters
+    ----------
+    net : lifq.spec.NetworkConfig
+    lanes : int or list of int
+        P of every layer, as for :class:`lifq.hdl.Network`.
+    clock_hz, divisor, timeout, max_payload
+        As for :class:`LinkTop`.
+
+    Attributes
+    ----------
+    rx, tx, events
+        See :class:`SerialTop`.
+    network : lifq.hdl.Network
+    """
+
+    def __init__(self, net, *, lanes=1, clock_hz, divisor, timeout,
+                 max_payload=protocol.MAX_PAYLOAD):
+        if not isinstance(net, NetworkConfig):
+            raise TypeError(f"net must be a lifq.spec.NetworkConfig, not {type(net).__name__}")
+        network = Network(net, lanes=lanes, debug=True, updates=True)
+        engine = LinkEngine.for_network(net, network.lanes, clock_hz=clock_hz, divisor=divisor,
+                                        timeout=timeout, max_payload=max_payload)
+        super().__init__(engine, divisor)
+        self._net = net
+        self.network = network
+
+    @property
+    def net(self):
+        return self._net
+
+    def elaborate(self, platform):
+        m = super().elaborate(platform)
+        engine = self.engine
+        m.submodules.network = network = self.network
+        wiring.connect(m, engine.inputs, network.inputs)
+        for number in range(len(self._net.layers)):
+            wiring.connect(m, network.layer_updates(number),
+                           getattr(engine, f"layer_updates_{number}"))
+        wiring.connect(m, network.events, engine.events)
+        m.d.comb += network.clear.eq(engine.clear)
+        return m
+
+
+def link_top(target, *, lanes=1, **link):
+    """:class:`LinkTop` for a LIFConfig, :class:`NetworkLinkTop` (with ``lanes``) for a
+    NetworkConfig; ``link`` holds clock_hz, divisor, timeout and max_payload."""
+    if isinstance(target, NetworkConfig):
+        return NetworkLinkTop(target, lanes=lanes, **link)
+    return LinkTop(target, **link)
+
+
 class BoardTop(Elaboratable):
-    """A :class:`LinkTop` on a board: clock, reset, USB-serial pins and LEDs.
+    """A :class:`LinkTop` or :class:`NetworkLinkTop` on a board: clock, reset, USB-serial
+    pins and LEDs.
 
     Parameters
     ----------
     board : boards.platforms.BoardSpec
-    config : lifq.spec.LIFConfig
+    config : lifq.spec.LIFConfig or lifq.spec.NetworkConfig
+        A core, or a network.
     clock : boards.pll.ClockPlan
         The core clock and how it is made from the oscillator.
     divisor : int
         UART clocks per bit at that clock.
+    lanes : int or list of int
+        P of every layer of a network.
+
+    Attributes
+    ----------
+    link : LinkTop or NetworkLinkTop
+        What goes between the pins (``link.network.lanes``: the lanes per layer).
     """
 
     LED_HOLD_MS = 50       # LEDs stay on this long after an event, so short ones show
     TIMEOUT_S = 0.05       # inter-byte timeout of the link
 
-    def __init__(self, board, config, clock, divisor):
+    def __init__(self, board, config, clock, divisor, *, lanes=1):
+        if not isinstance(config, (LIFConfig, NetworkConfig)):
+            raise TypeError("config must be a lifq.spec.LIFConfig or NetworkConfig, not "
+                            f"{type(config).__name__}")
         self.board = board
         self.config = config
         self.clock = clock
         self.divisor = divisor
+        hz = int(round(clock.frequency_hz))
+        self.link = link_top(config, lanes=lanes, clock_hz=hz, divisor=divisor,
+                             timeout=max(1, int(hz * self.TIMEOUT_S)))
 
     def elaborate(self, platform):
         m = Module()
         hz = int(round(self.clock.frequency_hz))
         self.board.add_clock(m, platform, self.clock)
-        m.submodules.link = link = LinkTop(self.config, clock_hz=hz, divisor=self.divisor,
-                                           timeout=max(1, int(hz * self.TIMEOUT_S)))
+        m.submodules.link = link = self.link
         uart = platform.request("uart", 0, dir="-")
         m.submodules.uart_rx = rx = io.Buffer("i", uart.rx)
         m.submodules.uart_tx = tx = io.Buffer("o", uart.tx)

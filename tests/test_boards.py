@@ -10,10 +10,7 @@ import gc
 import json
 import os
 import pathlib
-import pty
 import random
-import threading
-import tty
 import warnings
 
 import numpy as np
@@ -28,7 +25,7 @@ from lifq.boards.host import Board, BoardError, check_compatible, run_stimulus
 from lifq.boards.platforms import BOARDS, board_spec
 from lifq.boards.pll import ecp5_pll, ice40_pll, plan_clock
 from lifq.boards.protocol import Command, Status
-from lifq.boards.simulation import SimulatedTransport
+from lifq.boards.simulation import PseudoTerminal, SimulatedTransport
 from lifq.boards.uart import UARTReceiver, UARTTransmitter
 from lifq.cli import main
 from lifq.golden import simulate
@@ -167,7 +164,7 @@ def test_ecp5_pll_reaches_the_target():
 
 
 def test_bad_board_clock_and_baud_are_input_errors():
-    with pytest.raises(InputError, match="--board = 'de0' is unknown: allowed icebreaker, ulx3s"):
+    with pytest.raises(InputError, match='--board = "de0" is unknown: allowed icebreaker, ulx3s'):
         board_spec("de0")
     for bad in (0, -5e6, float("nan"), 300e6, 13e6):
         with pytest.raises(InputError, match="--clock"):
@@ -181,7 +178,7 @@ def test_bad_board_clock_and_baud_are_input_errors():
 
 
 def test_cli_bad_build_input_is_one_line(capsys):
-    for argv, words in [(["build", "--board", "nexys"], ["--board = 'nexys'", "icebreaker"]),
+    for argv, words in [(["build", "--board", "nexys"], ['--board = "nexys"', "icebreaker"]),
                         (["build", "--board", "ulx3s", "--clock", "fast"], ["--clock", "number"]),
                         (["build", "--board", "icebreaker", "--clock", "1000"],
                          ["--clock = 1000 MHz", "16 … 275"]),
@@ -416,42 +413,17 @@ class TestBadFrames:
 @pytest.fixture
 def serial_board():
     """A pseudo-terminal whose far end is a simulated board: pyserial opens it like
-    /dev/ttyUSB1.  Returns a function config -> port name."""
+    /dev/ttyUSB1.  Returns a function config -> port name (None: nothing answers)."""
     opened = []
 
     def start(config):
-        master, slave = pty.openpty()
-        tty.setraw(slave)
-        transport = SimulatedTransport(config) if config is not None else None
-        stop = threading.Event()
-
-        def bridge():
-            os.set_blocking(master, False)
-            while not stop.is_set():
-                try:
-                    data = os.read(master, 4096)
-                except (BlockingIOError, OSError):
-                    data = b""
-                if transport is None:
-                    stop.wait(0.01)
-                    continue
-                if data:
-                    transport.write(data)
-                sent = transport.pump(4)
-                if sent:
-                    os.write(master, sent)
-
-        thread = threading.Thread(target=bridge, daemon=True)
-        thread.start()
-        opened.append((master, slave, stop, thread))
-        return os.ttyname(slave)
+        terminal = PseudoTerminal(SimulatedTransport(config) if config is not None else None)
+        opened.append(terminal)
+        return terminal.port
 
     yield start
-    for master, slave, stop, thread in opened:
-        stop.set()
-        thread.join(timeout=10)
-        os.close(master)
-        os.close(slave)
+    for terminal in opened:
+        terminal.close()
 
 
 #: Seconds ``lifq run`` waits for a reply from the simulated board behind a pseudo-terminal:
