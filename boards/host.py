@@ -5,7 +5,8 @@ most ``count`` bytes, fewer after its timeout), ``settle()`` (wait until the
 board is quiet, then drop pending input) and ``close()``.
 :class:`SerialTransport` wraps pyserial for real boards;
 :class:`boards.simulation.SimulatedTransport` is the simulated board.  The
-driver (:class:`Board`, :func:`run_stimulus`) is the same code for both.
+driver (:class:`Board`, :func:`run_stimulus`, and for network boards
+:mod:`boards.network_host`) is the same code for both.
 """
 
 import os
@@ -17,11 +18,11 @@ from lifq.golden import validate_currents
 from lifq.spec import InputError, LIFConfig, value_text
 from lifq.spec.ranges import Limit
 
-from . import protocol
-from .protocol import Command, Status
+from . import network_protocol, protocol
+from .protocol import BoardKind, Command, Status
 
 __all__ = ["LinkError", "BoardError", "SerialTransport", "Board", "run_stimulus",
-           "DEFAULT_BAUD", "MAX_BAUD", "BAUD", "TIMEOUT", "STRUCTURAL"]
+           "check_compatible", "DEFAULT_BAUD", "MAX_BAUD", "BAUD", "TIMEOUT", "STRUCTURAL"]
 
 DEFAULT_BAUD = 115200
 MAX_BAUD = 12_000_000       # beyond any USB serial chip: pyserial overflows on far larger ones
@@ -134,8 +135,13 @@ class Board:
 
     Attributes
     ----------
-    config : lifq.spec.LIFConfig
-        The core the board was built for (after :meth:`connect`).
+    kind : boards.protocol.BoardKind
+        What the board holds (after :meth:`connect`).
+    config : lifq.spec.LIFConfig or None
+        The core the board was built for (a core board, after :meth:`connect`).
+    network : dict or None
+        What a network board's INFO says about its network (see
+        :func:`boards.network_protocol.network_description`; after :meth:`connect`).
     info : dict
         ``max_payload``, ``divisor``, ``clock_hz``, ``version`` (after :meth:`connect`).
     """
@@ -146,7 +152,9 @@ class Board:
     def __init__(self, transport, name="board"):
         self.transport = transport
         self.name = name
+        self.kind = None
         self.config = None
+        self.network = None
         self.info = None
 
     # --- frames -------------------------------------------------------------------------------
@@ -191,31 +199,72 @@ class Board:
         self.send(command, payload)
         return self.receive(command)
 
+    def pipeline(self, requests):
+        """Send ``(command, payload)`` requests with :attr:`WINDOW` of them in flight and
+        yield the reply payloads in order (a generator: requests are sent as replies are
+        taken)."""
+        requests = iter(requests)
+        waiting = []
+        for command, payload in requests:
+            self.send(command, payload)
+            waiting.append(command)
+            if len(waiting) == self.WINDOW:
+                yield self.receive(waiting.pop(0))
+        for command in waiting:
+            yield self.receive(command)
+
     # --- commands -----------------------------------------------------------------------------
 
     def connect(self):
-        """Find the board: INFO, retried after letting the line settle.  Returns ``config``."""
+        """Find the board: INFO, retried after letting the line settle.  Returns ``config``
+        (a core board) or ``network`` (a network board)."""
         last = None
         for _ in range(self.CONNECT_TRIES):
             self.transport.settle()
             try:
-                config, info = protocol.decode_info(self.request(Command.INFO))
+                payload = self.request(Command.INFO)
             except LinkError as error:
                 last = error
                 continue
+            try:
+                kind = protocol.info_kind(payload)
+                if kind == BoardKind.CORE:
+                    self.config, self.info = protocol.decode_info(payload)
+                else:
+                    self.network, self.info = network_protocol.decode_network_info(payload)
             except (ValueError, InputError) as error:
                 raise LinkError(f"{self.name}: INFO reply makes no sense: {error}") from None
-            self.config, self.info = config, info
-            return config
+            self.kind = kind
+            return self.config if kind == BoardKind.CORE else self.network
         raise InputError(f"{self.name}: no lifq board answers ({last}); is it programmed "
                          "with a lifq bitstream of the same baud rate?")
 
+    def require(self, kind):
+        """Connect if needed; InputError (one line) unless the board holds ``kind``."""
+        if self.kind is None:
+            self.connect()
+        if self.kind == kind:
+            return
+        if self.kind == BoardKind.NETWORK:
+            sizes = "-".join(str(n) for n in [self.network["inputs"]]
+                             + [layer["neurons"] for layer in self.network["layers"]])
+            raise InputError(f"{self.name}: the board holds a network ({sizes}), not a single "
+                             "core: run a network stimulus, or build a bitstream for a core "
+                             "(lifq build --board … CONFIG)")
+        raise InputError(f"{self.name}: the board holds a single core "
+                         f"({self.config.neurons} neurons), not a network: build a bitstream "
+                         "for the network (lifq build --board … NET.json)")
+
     def status(self):
-        return protocol.decode_status(self.request(Command.STATUS))
+        """The STATUS counters, as a dict of the board's STATUS layout."""
+        payload = self.request(Command.STATUS)
+        if self.kind == BoardKind.NETWORK:
+            return network_protocol.decode_network_status(payload)
+        return protocol.decode_status(payload)
 
     def reset(self):
-        """Set every membrane to its initial value and start at neuron 0 (the run-time
-        parameters keep their values)."""
+        """Set every membrane to its initial value (a core also starts at neuron 0 and keeps
+        its run-time parameters; a network also forgets its spike-count sums)."""
         self.request(Command.RESET)
 
     def write_parameter(self, name, value):
@@ -237,15 +286,12 @@ class Board:
         command = Command.STIMULUS_FULL if membranes else Command.STIMULUS
         pieces = [currents[i:i + chunk] for i in range(0, len(currents), chunk)]
         spikes, v = [], ([] if membranes else None)
-        sent = 0
-        for received in range(len(pieces)):
-            while sent < len(pieces) and sent < received + self.WINDOW:
-                self.send(command, protocol.encode_currents(cfg, pieces[sent]))
-                sent += 1
-            k, vs = protocol.decode_updates(cfg, self.receive(command), membranes)
-            if len(k) != len(pieces[received]):
-                raise LinkError(f"{self.name}: {len(k)} updates for "
-                                f"{len(pieces[received])} currents")
+        replies = self.pipeline((command, protocol.encode_currents(cfg, piece))
+                                for piece in pieces)
+        for piece, reply in zip(pieces, replies):
+            k, vs = protocol.decode_updates(cfg, reply, membranes)
+            if len(k) != len(piece):
+                raise LinkError(f"{self.name}: {len(k)} updates for {len(piece)} currents")
             spikes.extend(k)
             if membranes:
                 v.extend(vs)
@@ -296,8 +342,7 @@ def run_stimulus(board, config, currents, *, membranes=True):
     if not isinstance(config, LIFConfig):
         raise TypeError(f"config must be a LIFConfig, not {type(config).__name__}")
     currents = validate_currents(config, currents)
-    if board.config is None:
-        board.connect()
+    board.require(BoardKind.CORE)
     check_compatible(board.config, config)
     steps, neurons = currents.shape
     board.reset()
