@@ -1,9 +1,12 @@
 """Bitstreams with the open toolchain from PyPI (YoWASP), and their reports.
 
-:func:`build_bitstream` elaborates the board top for a core config, runs
-Yosys, nextpnr and the packer, and returns the report: device, clock, Fmax
-and resources, parsed from nextpnr's ``--report`` JSON (and, for the iCE40
-flip-flop count, from Yosys' statistics).  :func:`format_report` prints it.
+:func:`build_bitstream` elaborates the board top for a core config or a
+network, runs Yosys, nextpnr and the packer, and returns the report: device,
+clock, Fmax and resources, parsed from nextpnr's ``--report`` JSON (and, for
+the iCE40 flip-flop count, from Yosys' statistics); for a network also the
+synaptic memory — the weight bits and the block RAMs that hold the weights
+and the accumulators, counted in Yosys' netlist.  :func:`format_report`
+prints it.
 """
 
 import json
@@ -16,7 +19,7 @@ import subprocess
 import sys
 
 from lifq.sim.tools import prepare_yowasp
-from lifq.spec import InputError, LIFConfig
+from lifq.spec import InputError, LIFConfig, NetworkConfig
 from lifq.spec.ranges import SEED_RANGE, Limit
 
 from . import protocol
@@ -24,18 +27,26 @@ from .host import BAUD, DEFAULT_BAUD
 from .platforms import BOARDS, board_spec
 from .top import BoardTop
 
-__all__ = ["BuildError", "TimingError", "REPORT_KEYS", "CLOCK_MHZ", "SEED", "build_bitstream", "format_report",
-           "program_bitstream", "toolchain_env", "uart_divisor", "parse_report", "check_timing"]
+__all__ = ["BuildError", "TimingError", "REPORT_KEYS", "NETWORK_REPORT_KEYS", "CLOCK_MHZ", "SEED",
+           "LANES", "build_bitstream", "format_report", "program_bitstream", "toolchain_env",
+           "uart_divisor", "parse_report", "synaptic_memory", "check_timing"]
 
 NAME = "lifq"                      # file names inside the build directory
 NEXTPNR_REPORT = "nextpnr-report.json"
 REPORT_KEYS = ("board", "device", "clock_mhz", "fmax_mhz", "logic_cells", "flip_flops",
                "block_rams", "dsps", "bitstream")
+#: A network's report: the same, and its lanes and synaptic memory before the bitstream.
+NETWORK_REPORT_KEYS = REPORT_KEYS[:-1] + ("lanes", "weight_bits", "weight_block_rams",
+                                          "accumulator_block_rams", "synapse_lut_rams",
+                                          "bitstream")
 MIN_HARDWARE_DIVISOR = 8           # UART clocks per bit on a real line
 #: Core clock a build may ask for, in MHz (each PLL narrows it further).
 CLOCK_MHZ = Limit(0, 1000, above_low=True)
 #: nextpnr placement seeds: lifq's one seed range.
 SEED = Limit(*SEED_RANGE.bounds(), integer=True)
+#: Lanes (synaptic operations per clock) of a network's layers; a layer takes at most
+#: one per neuron.
+LANES = Limit(1, 65536, integer=True)
 MAX_BAUD_ERROR = 0.02
 
 # Tool environment variables of Amaranth's build scripts and the YoWASP command behind each.
@@ -111,20 +122,22 @@ def uart_divisor(clock_hz, baud):
 
 
 def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEFAULT_BAUD,
-                    seed=1, program=False, log=None):
-    """Build the bitstream of ``cfg``'s core behind the UART link for ``board``.
+                    seed=1, program=False, log=None, lanes=1):
+    """Build the bitstream of ``cfg``'s core (or network) behind the UART link for ``board``.
 
     Parameters
     ----------
     board : str
         ``"icebreaker"`` or ``"ulx3s"``.
-    cfg : lifq.spec.LIFConfig, optional
-        The core; ``LIFConfig()`` by default.
+    cfg : lifq.spec.LIFConfig or lifq.spec.NetworkConfig, optional
+        The core, or a network; ``LIFConfig()`` by default.
     clock_mhz : float, optional
         Core clock; the board's default (which meets timing with margin) if None.
         The nearest frequency the PLL can make is used.
     build_dir : str or path, optional
         Where the tools run; ``build/<board>`` by default.
+    lanes : int
+        P of a network's layers (each at most its neurons).
     baud : int
         UART baud rate of the host link.
     seed : int
@@ -138,7 +151,8 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
     Returns
     -------
     dict
-        Exactly the keys of :data:`REPORT_KEYS`.
+        Exactly the keys of :data:`REPORT_KEYS` (a core) or :data:`NETWORK_REPORT_KEYS`
+        (a network).
 
     Raises
     ------
@@ -152,8 +166,11 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
     spec = board_spec(board)
     if cfg is None:
         cfg = LIFConfig()
-    if not isinstance(cfg, LIFConfig):
-        raise InputError(f"cfg must be a lifq.spec.LIFConfig, not {type(cfg).__name__}")
+    if not isinstance(cfg, (LIFConfig, NetworkConfig)):
+        raise InputError("cfg must be a lifq.spec.LIFConfig or NetworkConfig, not "
+                         f"{type(cfg).__name__}")
+    if isinstance(cfg, NetworkConfig):
+        LANES.check(lanes, "--lanes")
     if clock_mhz is not None:
         CLOCK_MHZ.check(clock_mhz, "--clock")
     clock = spec.plan_clock(None if clock_mhz is None else clock_mhz * 1e6)
@@ -173,12 +190,13 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
 
     # A first run compiles a YoWASP tool and says so: do it here, not inside the build.
     prepare_yowasp(*(env[variable] for variable in FAMILY_TOOLS[spec.family]), environ=env)
-    top = BoardTop(spec, cfg, clock, divisor)
+    top = BoardTop(spec, cfg, clock, divisor, lanes=lanes)
     platform = spec.platform()
     overrides = {"nextpnr_opts": f"--report {NEXTPNR_REPORT} --timing-allow-fail --seed {seed}"}
     if spec.family == "ice40":
         overrides["synth_opts"] = "-dsp"          # the leak multiplier goes into an SB_MAC16
     plan = platform.build(top, name=NAME, build_dir=str(build_dir), do_build=False, **overrides)
+    (build_dir / f"{NAME}.json").unlink(missing_ok=True)
     try:
         plan.extract(str(build_dir))
     except OSError as error:
@@ -195,6 +213,10 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
                          f"logs in {build_dir}")
 
     report = parse_report(spec, build_dir, clock.frequency_mhz)
+    if isinstance(cfg, NetworkConfig):
+        bitstream = report.pop("bitstream")
+        lanes = top.link.network.lanes
+        report.update(lanes=lanes, **synaptic_memory(cfg, lanes, build_dir), bitstream=bitstream)
     check_timing(report)
     if program:
         program_bitstream(board, report["bitstream"])
@@ -251,6 +273,39 @@ def parse_report(spec, build_dir, clock_mhz):
         "dsps": resources["dsps"],
         "bitstream": str(bitstream),
     }
+
+
+def synaptic_memory(net, lanes, build_dir):
+    """The synaptic memory of a network build: the weight bits the weight memories hold
+    (padding lanes included), the block RAMs Yosys gave the weights and the
+    accumulators, and the LUT RAMs (ECP5 ``TRELLIS_DPR16X4``, 16 × 4 bits) of the
+    synapse units, by the names of the cells in ``build_dir``'s netlist."""
+    weight_bits = sum(layer.fan_in * -(-layer.neurons // count) * count * layer.weight_bits
+                      for layer, count in zip(net.layers, lanes))
+    path = pathlib.Path(build_dir) / f"{NAME}.json"
+    try:
+        netlist = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise BuildError(f"{path}: no Yosys netlist ({error})") from None
+    counts = {"weight_block_rams": 0, "accumulator_block_rams": 0, "synapse_lut_rams": 0}
+    for module in netlist.get("modules", {}).values():
+        for name, cell in module.get("cells", {}).items():
+            kind = cell.get("type", "").split("\\")[-1]
+            if ".synapses." not in name:
+                continue
+            if kind in LUT_RAM_CELLS:
+                counts["synapse_lut_rams"] += 1
+            elif kind in BLOCK_RAM_CELLS:
+                if re.search(r"\.synapses\.weights\.", name):
+                    counts["weight_block_rams"] += 1
+                elif re.search(r"\.synapses\.accumulators_\d+\.", name):
+                    counts["accumulator_block_rams"] += 1
+    return {"weight_bits": weight_bits, **counts}
+
+
+#: Block RAM cells of the netlists (iCE40 EBR, ECP5 DP16KD) and LUT RAM cells (ECP5).
+BLOCK_RAM_CELLS = ("SB_RAM40_4K", "DP16KD")
+LUT_RAM_CELLS = ("TRELLIS_DPR16X4",)
 
 
 def _yosys_flip_flops(log_path):
@@ -315,7 +370,16 @@ def format_report(report):
         ("flip-flops", f"{report['flip_flops']}"),
         ("block RAMs", of("block_rams")),
         ("DSPs", of("dsps")),
-        ("bitstream", report["bitstream"]),
     ]
+    if "weight_bits" in report:
+        rows += [
+            ("lanes", " ".join(str(count) for count in report["lanes"])),
+            ("weights", f"{report['weight_bits']} bits in {report['weight_block_rams']} "
+                        "block RAMs"),
+            ("accumulators", f"{report['accumulator_block_rams']} block RAMs"
+                             + (f" ({report['synapse_lut_rams']} LUT RAMs of 16×4 bits in the "
+                                "synapse units)" if report["synapse_lut_rams"] else "")),
+        ]
+    rows.append(("bitstream", report["bitstream"]))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
