@@ -63,9 +63,12 @@ def test_mismatch_is_reported_with_timestep_and_neuron(vector, monkeypatch, caps
 
 @pytest.mark.parametrize("arguments, words", [
     (["--simulator", "ghdl"], ["invalid choice", "ghdl"]),
-    (["--simulator", "amaranth", "--input-gaps", "1.5"], ["probability", "1.5", "0 ≤ p < 1"]),
-    (["--simulator", "amaranth", "--output-stalls", "x"], ["probability", "'x'"]),
-    (["--simulator", "amaranth", "--waves", "core.fst"], ["--waves", "VCD only"]),
+    (["--simulator", "amaranth", "--input-gaps", "1.5"],
+     ["--input-gaps = 1.5", "0 … 1 (excluded)"]),
+    (["--simulator", "amaranth", "--output-stalls", "x"],
+     ["--output-stalls = x", "must be a number"]),
+    (["--simulator", "amaranth", "--waves", "core.fst"],
+     ["--waves", "unsupported format", ".vcd"]),
     ([], ["--simulator"]),
     (["--simulator", "amaranth", "--netlist", "ice40"], ["--netlist", "icarus or verilator"]),
     (["--simulator", "amaranth", "--testbench", "cocotb"], ["--testbench", "amaranth"]),

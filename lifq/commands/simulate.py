@@ -7,28 +7,20 @@ the cocotb testbench (:mod:`lifq.sim.runner`), which ``--testbench cocotb``
 also picks by hand.
 """
 
-import pathlib
+import contextlib
 import random
 import sys
 
 from lifq.golden import simulate
+from lifq.options import PROBABILITY, SEED, parse
+from lifq.outputs import OutputPlan
 from lifq.sim.check import describe_mismatch, first_mismatch
-from lifq.sim.files import load_stimulus, write_result
+from lifq.sim.files import dump_result, load_stimulus
 from lifq.spec import InputError
 
 SIMULATORS = ("icarus", "verilator", "amaranth")
 TESTBENCHES = ("harness", "cocotb")
 NETLISTS = ("ice40", "ecp5")
-
-
-def _probability(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not 0.0 <= value < 1.0:
-        raise InputError(f"probability = {text!r} is out of range: allowed 0 ≤ p < 1")
-    return value
 
 
 def register(subparsers):
@@ -46,17 +38,17 @@ def register(subparsers):
                         help="write waveforms (.vcd; .fst too on icarus and verilator)")
     parser.add_argument("--plot", metavar="PNG",
                         help="plot RTL and golden membranes and spike counts")
-    parser.add_argument("--seed", type=int, help="seed of the random gaps and stalls "
-                        "(printed; random by default)")
+    parser.add_argument("--seed", help="seed of the random gaps and stalls (printed; random "
+                        "by default)")
     parser.add_argument("--testbench", choices=TESTBENCHES,
                         help="icarus and verilator: the file-driven harness (default) or the "
                              "cocotb testbench (the default with --waves)")
     parser.add_argument("--netlist", choices=NETLISTS,
                         help="simulate the netlist Yosys synthesises for this FPGA family "
                              "(ice40: iCEBreaker, ecp5: ULX3S) instead of the RTL")
-    parser.add_argument("--input-gaps", type=str, default="0.2", metavar="P",
+    parser.add_argument("--input-gaps", default="0.2", metavar="P",
                         help="probability of an idle input cycle (default 0.2)")
-    parser.add_argument("--output-stalls", type=str, default="0.2", metavar="P",
+    parser.add_argument("--output-stalls", default="0.2", metavar="P",
                         help="probability of a not-ready output cycle (default 0.2)")
     parser.set_defaults(run=run)
 
@@ -79,38 +71,44 @@ def _testbench(args):
     return testbench
 
 
+def _outputs(args):
+    """Every output path and format, checked before the simulation starts."""
+    plan = OutputPlan(inputs=[args.stimulus, args.config])
+    output = plan.add("-o", args.output)
+    waves_formats = (".vcd",) if args.simulator == "amaranth" else (".vcd", ".fst")
+    waves = plan.add("--waves", args.waves, suffixes=waves_formats)
+    plot = plan.add("--plot", args.plot, suffixes=(".png",))
+    if plot is not None:
+        try:
+            import matplotlib  # noqa: F401  (the plot extra)
+        except ModuleNotFoundError:
+            raise InputError("--plot needs matplotlib: pip install 'lifq[plot]'") from None
+    return plan, output, waves, plot
+
+
 def run(args):
-    input_gaps = _probability(args.input_gaps)
-    output_stalls = _probability(args.output_stalls)
+    input_gaps = parse(args.input_gaps, "--input-gaps", PROBABILITY)
+    output_stalls = parse(args.output_stalls, "--output-stalls", PROBABILITY)
+    seed = parse(args.seed, "--seed", SEED)
     testbench = _testbench(args)
-    seed = random.randrange(1 << 31) if args.seed is None else args.seed
+    plan, output, waves, plot = _outputs(args)
+    if seed is None:
+        seed = random.randrange(SEED.high + 1)
     stimulus = load_stimulus(args.stimulus, args.config)
     cfg, currents = stimulus.config, stimulus.currents
-    if args.waves and args.simulator == "amaranth" and pathlib.Path(args.waves).suffix != ".vcd":
-        raise InputError(f"--waves = {args.waves}: the amaranth simulator writes VCD only, "
-                         "use a .vcd file name")
     expected = simulate(cfg, currents)
-    label = args.simulator
-    if testbench is None:
-        from lifq.sim.amaranth_sim import run_amaranth
-        result = run_amaranth(cfg, currents, seed=seed, input_gaps=input_gaps,
-                              output_stalls=output_stalls, waves=args.waves)
-    elif testbench == "harness":
-        from lifq.sim import harness
-        from lifq.sim.runner import RtlJob
-        job = RtlJob(cfg, currents, seed=seed, input_gaps=input_gaps,
-                     output_stalls=output_stalls)
-        (result,) = harness.run_harness([job], args.simulator, netlist=args.netlist)
-        label = result.simulator
-    else:
-        from lifq.sim.runner import run_rtl
-        result = run_rtl(cfg, currents, args.simulator, seed=seed, input_gaps=input_gaps,
-                         output_stalls=output_stalls, waves=args.waves)
-    got = (result.spikes, result.v)
-    write_result(args.output, *got)
-    if args.plot:
-        from lifq.sim.plot import plot_traces
-        plot_traces(args.plot, cfg, currents, rtl=got, golden=expected)
+    with contextlib.ExitStack() as files:
+        waves_file = None
+        if waves is not None:   # the simulators take a path name (Amaranth: a str)
+            waves_file = str(files.enter_context(plan.writing(waves)))
+        result, label = _simulate(args, testbench, cfg, currents, seed, input_gaps,
+                                  output_stalls, waves_file)
+        got = (result.spikes, result.v)
+        plan.write_text(output, dump_result(*got))
+        if plot is not None:
+            from lifq.sim.plot import plot_traces
+            with plan.writing(plot) as plot_file:
+                plot_traces(plot_file, cfg, currents, rtl=got, golden=expected)
 
     mismatch = first_mismatch(*expected, *got)
     steps, neurons = currents.shape
@@ -121,3 +119,21 @@ def run(args):
     print(f"lifq simulate: {label}: all {steps * neurons} updates ({steps} steps × "
           f"{neurons} neurons) equal the golden model (seed {seed})", file=sys.stderr)
     return 0
+
+
+def _simulate(args, testbench, cfg, currents, seed, input_gaps, output_stalls, waves):
+    """Run the RTL (or netlist) on the chosen engine; returns (result, label)."""
+    if testbench is None:
+        from lifq.sim.amaranth_sim import run_amaranth
+        return run_amaranth(cfg, currents, seed=seed, input_gaps=input_gaps,
+                            output_stalls=output_stalls, waves=waves), args.simulator
+    if testbench == "harness":
+        from lifq.sim import harness
+        from lifq.sim.runner import RtlJob
+        job = RtlJob(cfg, currents, seed=seed, input_gaps=input_gaps,
+                     output_stalls=output_stalls)
+        (result,) = harness.run_harness([job], args.simulator, netlist=args.netlist)
+        return result, result.simulator
+    from lifq.sim.runner import run_rtl
+    return run_rtl(cfg, currents, args.simulator, seed=seed, input_gaps=input_gaps,
+                   output_stalls=output_stalls, waves=waves), args.simulator
