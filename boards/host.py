@@ -280,6 +280,7 @@ class Board:
         spikes : list of int
         v : list of int, or None without ``membranes``
         """
+        self.require(BoardKind.CORE)
         cfg = self.config
         size = protocol.current_bytes(cfg)
         chunk = chunk or self.info["max_payload"] // size
