@@ -213,6 +213,8 @@ class FrameParser(wiring.Component):
         word = Signal(8 * self._word_bytes)               # its bytes so far, at the top
         word_done = Signal()                              # a whole word is in ``word``
         bad_value = Signal()
+        header = Signal(data.StructLayout({"unknown": 1, "too_long": 1, "bad_length": 1,
+                                           "unsupported": 1, "empty": 1}))
         code = Signal(8)
         crc = Signal(16, init=protocol.CRC_INIT)
         bank = Signal()
@@ -271,22 +273,32 @@ class FrameParser(wiring.Component):
                     m.next = "HEADER"
 
             with m.State("HEADER"):
-                # The header is complete: check command and length (one cycle, no byte
-                # can arrive meanwhile).
+                # The header is complete: check command and length, each check into a
+                # register of its own (two cycles, no byte can arrive meanwhile).
                 m.d.comb += in_frame.eq(1)
-                m.d.sync += remaining.eq(length)
+                m.d.sync += [remaining.eq(length),
+                             header.unknown.eq(~self._is(command, lambda request: True)),
+                             header.too_long.eq(length > self._max_payload),
+                             header.bad_length.eq(self._length_wrong(command, length)),
+                             header.unsupported.eq(
+                                 self._is(command, lambda request: not request.supported)),
+                             header.empty.eq(length == 0)]
                 for request in self._requests:
                     with m.If(command == int(request.command)):
                         m.d.sync += word_bytes.eq(request.word_bytes)
-                with m.If(~self._is(command, lambda request: True)):
+                m.next = "HEADER_CHECKED"
+
+            with m.State("HEADER_CHECKED"):
+                m.d.comb += in_frame.eq(1)
+                with m.If(header.unknown):
                     fail(Status.UNKNOWN_COMMAND)
-                with m.Elif(length > self._max_payload):
+                with m.Elif(header.too_long):
                     fail(Status.TOO_LONG)
-                with m.Elif(self._length_wrong(command, length)):
+                with m.Elif(header.bad_length):
                     fail(Status.BAD_LENGTH)
-                with m.Elif(self._is(command, lambda request: not request.supported)):
+                with m.Elif(header.unsupported):
                     fail(Status.UNSUPPORTED)
-                with m.Elif(length == 0):
+                with m.Elif(header.empty):
                     m.next = "CRC_HIGH"
                 with m.Else():
                     m.next = "PAYLOAD"

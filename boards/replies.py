@@ -100,7 +100,9 @@ class ReplyFramer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         header = Signal(reply_header_layout())
-        sent = Signal(16)              # payload bytes sent
+        remaining = Signal(16)         # payload bytes still to send
+        more = Signal()                # remaining != 0, as a register: ``payload.ready``
+                                       # starts at flip-flops, not at a 16-bit compare
         crc = Signal(16, init=protocol.CRC_INIT)
         out_byte, out_valid, out_checksum = Signal(8), Signal(), Signal()
         free = ~out_valid              # a new byte may be loaded this cycle
@@ -122,7 +124,9 @@ class ReplyFramer(wiring.Component):
             with m.State("IDLE"):
                 m.d.comb += self.header.ready.eq(1)
                 with m.If(self.header.valid):
-                    m.d.sync += [header.eq(self.header.payload), sent.eq(0),
+                    m.d.sync += [header.eq(self.header.payload),
+                                 remaining.eq(self.header.payload.length),
+                                 more.eq(self.header.payload.length != 0),
                                  crc.eq(protocol.CRC_INIT),
                                  self.error.eq(self.header.payload.status != Status.OK)]
                     m.next = "SYNC"
@@ -137,14 +141,14 @@ class ReplyFramer(wiring.Component):
             with m.State("LENGTH_HIGH"):
                 send(header.length[8:], "PAYLOAD")
             with m.State("PAYLOAD"):
-                with m.If(sent == header.length):
+                with m.If(~more):
                     with m.If(free):              # the last payload byte is in the CRC
                         m.next = "CRC_HIGH"
                 with m.Else():
                     m.d.comb += self.payload.ready.eq(free)
                     with m.If(self.payload.valid & free):
                         send(self.payload.payload)
-                        m.d.sync += sent.eq(sent + 1)
+                        m.d.sync += [remaining.eq(remaining - 1), more.eq(remaining != 1)]
             with m.State("CRC_HIGH"):
                 send(crc[8:], "CRC_LOW", checksum=False)
             with m.State("CRC_LOW"):
