@@ -24,6 +24,7 @@ from lifq.spec.ranges import SEED_RANGE, Limit
 
 from . import protocol
 from .host import BAUD, DEFAULT_BAUD
+from .network_protocol import check_board_network
 from .platforms import BOARDS, board_spec
 from .top import BoardTop
 
@@ -170,6 +171,7 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
         raise InputError("cfg must be a lifq.spec.LIFConfig or NetworkConfig, not "
                          f"{type(cfg).__name__}")
     if isinstance(cfg, NetworkConfig):
+        check_board_network(cfg)
         LANES.check(lanes, "--lanes")
     if clock_mhz is not None:
         CLOCK_MHZ.check(clock_mhz, "--clock")

@@ -283,10 +283,7 @@ class NetworkExecutor(wiring.Component):
     def __init__(self, net, *, info, max_payload):
         if not isinstance(net, NetworkConfig):
             raise TypeError(f"net must be a lifq.spec.NetworkConfig, not {type(net).__name__}")
-        size = network_protocol.result_size(net)
-        if size > protocol.MAX_REPLY:
-            raise ValueError(f"a result of {net.outputs} output neurons takes {size} bytes, "
-                             f"more than a reply holds ({protocol.MAX_REPLY})")
+        network_protocol.check_board_network(net)
         self._net = net
         self._info = bytes(info)
         self._max_payload = max_payload

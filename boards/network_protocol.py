@@ -19,7 +19,7 @@ import json
 
 import numpy as np
 
-from lifq.spec import RESETS, NetworkConfig
+from lifq.spec import RESETS, InputError, NetworkConfig
 
 from .protocol import (MAX_PAYLOAD, MAX_REPLY, RESET_CODES, VERSION, BoardKind, Command, Field,
                        RequestFormat, bytes_for, info_kind, layout_size, membrane_bytes, pack,
@@ -30,7 +30,7 @@ __all__ = [
     "NETWORK_INFO_FIELDS", "LAYER_INFO_FIELDS", "NETWORK_STATUS_FIELDS", "RESULT_FIELDS",
     "network_hash", "network_requests", "network_info_payload", "network_info_size",
     "decode_network_info", "decode_network_status", "network_description",
-    "index_bytes", "value_bytes", "event_bytes", "encode_events", "encode_run",
+    "check_board_network", "index_bytes", "value_bytes", "event_bytes", "encode_events", "encode_run",
     "trace_step_bytes", "max_full_steps", "result_record_bytes", "result_size",
     "decode_result", "decode_trace", "signed_bytes", "NetworkShape", "NetworkResultParts",
 ]
@@ -140,8 +140,7 @@ def network_info_size(layers):
 
 def network_info_payload(net, lanes, *, clock_hz, divisor, max_payload=MAX_PAYLOAD):
     """The INFO reply payload of a board built for ``net`` with ``lanes`` per layer."""
-    if len(net.layers) > 255:
-        raise ValueError(f"a network board holds at most 255 layers, not {len(net.layers)}")
+    check_board_network(net)
     head = pack(NETWORK_INFO_FIELDS, {
         "version": VERSION, "kind": BoardKind.NETWORK, "layers": len(net.layers),
         "input_bits": net.input_bits, "inputs": net.inputs,
@@ -257,6 +256,19 @@ def result_size(network):
 
 
 # --- requests -------------------------------------------------------------------------------
+
+def check_board_network(net):
+    """InputError (one line) unless a network board can hold ``net``: at most 255 layers
+    (INFO counts them in a byte) and a result that fits a reply."""
+    if len(net.layers) > 255:
+        raise InputError(f"a network board holds at most 255 layers, not {len(net.layers)}")
+    if result_size(net) > MAX_REPLY:
+        most = (MAX_REPLY - layout_size(RESULT_FIELDS)) // result_record_bytes(net)
+        raise InputError(f"the output layer's {net.outputs} neurons need a result of "
+                         f"{result_size(net)} bytes, more than a reply holds ({MAX_REPLY}): "
+                         f"allowed up to {most} output neurons")
+    return net
+
 
 def network_requests(net):
     """The requests a network board takes (its frame parser's table)."""

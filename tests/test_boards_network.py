@@ -119,6 +119,16 @@ def test_request_table_and_payload_sizes():
         == {"index": (0, 299), "value": (-512, 511)}
 
 
+def test_networks_a_board_cannot_hold_are_input_errors():
+    outputs = LayerConfig(neuron=LIFConfig(neurons=11000), weights=np.ones((11000, 1), dtype=int))
+    with pytest.raises(InputError, match="11000 neurons need a result of 66008 bytes.*"
+                                         "allowed up to 10921 output neurons"):
+        network_protocol.check_board_network(NetworkConfig(inputs=1, layers=[outputs]))
+    deep = [LayerConfig(neuron=LIFConfig(neurons=1), weights=[[1]])] * 256
+    with pytest.raises(InputError, match="at most 255 layers, not 256"):
+        network_protocol.check_board_network(NetworkConfig(inputs=1, layers=deep))
+
+
 # --- the simulated board ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", NETWORK_VECTORS, ids=vector_id)
