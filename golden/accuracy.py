@@ -46,6 +46,14 @@ class AccuracyTable:
         layer and step), one per T.
     settings : dict
         The conversion options.
+    engine : str
+        What ran the SNN: ``"golden"``, or the engine's ``name`` (a simulator).
+    differing : dict or None
+        With an engine: reset → tuple of the samples whose hardware outputs
+        differ from the golden model (scores, or any transfer), one per T.
+    cycles : dict or None
+        With an engine: reset → tuple of the hardware's mean clock cycles per
+        sample, one per T.
     """
 
     dataset: str
@@ -57,6 +65,9 @@ class AccuracyTable:
     snn: dict
     events: dict
     settings: dict
+    engine: str = "golden"
+    differing: dict = None
+    cycles: dict = None
 
     def first_within(self, reset, points=1.0):
         """The smallest T whose accuracy is within ``points`` percentage points
@@ -71,12 +82,20 @@ class AccuracyTable:
         def per_step(values):
             return {reset: {str(t): float(v) for t, v in zip(self.steps, values[reset])}
                     for reset in self.resets}
-        return {"dataset": self.dataset, "sizes": list(self.sizes), "ann": float(self.ann),
-                "ann_int": float(self.ann_int), "snn": per_step(self.snn),
-                "events": per_step(self.events), "settings": dict(self.settings)}
+        document = {"dataset": self.dataset, "sizes": list(self.sizes), "ann": float(self.ann),
+                    "ann_int": float(self.ann_int), "snn": per_step(self.snn),
+                    "events": per_step(self.events), "settings": dict(self.settings),
+                    "engine": self.engine}
+        if self.differing is not None:
+            document["differing"] = {reset: {str(t): int(v) for t, v in
+                                             zip(self.steps, self.differing[reset])}
+                                     for reset in self.resets}
+            document["cycles"] = per_step(self.cycles)
+        return document
 
 
-def accuracy_table(model, dataset, *, steps=STEPS, resets=RESETS, progress=None, **options):
+def accuracy_table(model, dataset, *, steps=STEPS, resets=RESETS, progress=None, engine=None,
+                   **options):
     """Convert ``model`` for each reset and measure it on the test set.
 
     Parameters
@@ -89,6 +108,11 @@ def accuracy_table(model, dataset, *, steps=STEPS, resets=RESETS, progress=None,
     resets : sequence of str
     progress : callable, optional
         Called as ``progress(done, total)`` after each (reset, T) cell.
+    engine : callable, optional
+        The SNN's hardware: ``engine(net, inputs)`` for inputs S × T × N_0
+        returns an object with ``scores`` (S × N_L), ``predictions`` (S,),
+        ``differing`` (S, bool: a transfer unlike the golden model's) and
+        ``cycles`` (per sample), and has a ``name``.  None: the golden model.
     **options
         Conversion options of :func:`lifq.golden.convert.convert` (not
         ``reset`` or ``steps``).
@@ -109,12 +133,12 @@ def accuracy_table(model, dataset, *, steps=STEPS, resets=RESETS, progress=None,
     mod = convert(model, dataset.x_train, reset="mod", steps=steps[-1], **options)
     ann = _fraction(model.predict(x), y)
     ann_int = _fraction(np.argmax(integer_weight_scores(mod.network, x), axis=1), y)
-    snn, events = {}, {}
+    snn, events, differing, cycles = {}, {}, {}, {}
     total, done = len(resets) * len(steps), 0
     for reset in resets:
         per_step = options.get("threshold") == "sqnr" and reset != "mod"
         shared = mod if reset == "mod" else None
-        accuracies, counts = [], []
+        cells = []
         for t in steps:
             if per_step:
                 net = convert(model, dataset.x_train, reset=reset, steps=t, **options).network
@@ -122,25 +146,38 @@ def accuracy_table(model, dataset, *, steps=STEPS, resets=RESETS, progress=None,
                 shared = shared or convert(model, dataset.x_train, reset=reset,
                                            steps=steps[-1], **options)
                 net = shared.network
-            accuracy, mean_events = snn_accuracy(net, x, y, t)
-            accuracies.append(accuracy)
-            counts.append(mean_events)
+            cells.append(_measure(net, x, y, t, engine))
             done += 1
             if progress is not None:
                 progress(done, total)
-        snn[reset], events[reset] = tuple(accuracies), tuple(counts)
+        snn[reset], events[reset], differing[reset], cycles[reset] = map(tuple, zip(*cells))
+    hardware = engine is not None
     return AccuracyTable(dataset=dataset.name, sizes=mod.network.sizes, steps=steps,
                          resets=resets, ann=ann, ann_int=ann_int, snn=snn, events=events,
                          settings={key: value for key, value in mod.settings.items()
-                                   if key not in ("reset", "steps")})
+                                   if key not in ("reset", "steps")},
+                         engine=engine.name if hardware else "golden",
+                         differing=differing if hardware else None,
+                         cycles=cycles if hardware else None)
 
 
 def snn_accuracy(net, x, y, steps):
     """Accuracy and mean spike events per sample of ``net`` on inputs x held for ``steps``."""
+    return _measure(net, x, y, steps)[:2]
+
+
+def _measure(net, x, y, steps, engine=None):
+    """One cell: accuracy, mean spike events per sample and, with an engine, the samples
+    unlike the golden model and the mean cycles per sample (else None, None)."""
     samples, inputs = x.shape
-    result = simulate_network(net, np.broadcast_to(x[:, None, :], (samples, steps, inputs)),
-                              record=False)
-    return _fraction(result.predictions, y), float(result.events.mean())
+    held = np.broadcast_to(x[:, None, :], (samples, steps, inputs))
+    golden = simulate_network(net, held, record=False)
+    if engine is None:
+        return _fraction(golden.predictions, y), float(golden.events.mean()), None, None
+    hardware = engine(net, held)
+    unlike = hardware.differing | (hardware.scores != golden.scores).any(axis=1)
+    return (_fraction(hardware.predictions, y), float(golden.events.mean()),
+            int(np.count_nonzero(unlike)), float(np.mean(hardware.cycles)))
 
 
 def integer_weight_scores(net, x):

@@ -13,13 +13,17 @@ import sys
 from lifq.golden.accuracy import STEPS, accuracy_table, check_resets, check_steps
 from lifq.golden.convert import MAX_STEPS, check_settings
 from lifq.golden.datasets import load_dataset, train_mlp
-from lifq.options import parse_csv
+from lifq.options import parse, parse_csv, range_limit
 from lifq.outputs import OutputPlan
 from lifq.progress import ProgressBar
-from lifq.spec import RESETS, InputError, value_text
+from lifq.spec import NEURON_RANGES, RESETS, InputError, value_text
 from lifq.spec.ranges import Limit
 
 from .convert import add_dataset_options, add_recipe_options, hidden_sizes, recipe_options
+
+ENGINES = ("golden", "icarus", "verilator")
+#: Lanes P of the network's hardware: at most a layer's neurons (more are capped per layer).
+LANES = range_limit(NEURON_RANGES["neurons"])
 
 
 def register(subparsers):
@@ -39,6 +43,13 @@ def register(subparsers):
                         help="print one JSON object (accuracies as fractions) instead of the "
                              "table")
     parser.add_argument("--plot", metavar="P.png", help="write accuracy over T to this PNG")
+    parser.add_argument("--engine", choices=ENGINES, default="golden",
+                        help="what runs the SNN: the golden model (default) or the network's "
+                             "hardware on a simulator, compared sample by sample with the "
+                             "golden model")
+    parser.add_argument("--lanes", metavar="P",
+                        help="with --engine icarus or verilator: synaptic operations per "
+                             "clock and layer (default 1)")
     parser.set_defaults(run=run)
 
 
@@ -58,12 +69,18 @@ def run(args):
     recipe = recipe_options(args)
     hidden = hidden_sizes(args)
     check_settings(reset="mod", steps=1, **recipe)
+    lanes = parse(args.lanes, "--lanes", LANES)
+    if lanes is not None and args.engine == "golden":
+        raise InputError(f"--lanes = {lanes}: lanes are the hardware's; add --engine icarus or "
+                         "verilator")
     plot = _plot_path(args.plot)
+    engine = _engine(args.engine, lanes or 1)
     dataset = load_dataset(args.dataset)
     model = train_mlp(dataset, hidden)
-    with ProgressBar("lifq accuracy") as progress:
+    label = "lifq accuracy" if engine is None else f"lifq accuracy ({args.engine})"
+    with ProgressBar(label) as progress:
         table = accuracy_table(model, dataset, steps=steps, resets=resets,
-                               progress=progress, **recipe)
+                               progress=progress, engine=engine, **recipe)
     if plot is not None:
         from lifq.golden.experiments.plots import plot_accuracy
         with OutputPlan().writing(plot) as temporary:
@@ -75,6 +92,21 @@ def run(args):
     if plot is not None:
         sys.stdout.flush()  # keep the table and this note in order on a terminal
         print(f"lifq accuracy: wrote {plot}", file=sys.stderr)
+    unlike = sum(sum(counts) for counts in (table.differing or {}).values())
+    if unlike:
+        sys.stdout.flush()
+        print(f"lifq accuracy: {table.engine}: {unlike} sample run(s) differ from the golden "
+              "model", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _engine(name, lanes):
+    """The network's hardware behind ``--engine`` (None: the golden model)."""
+    if name == "golden":
+        return None
+    from lifq.sim.engines import NetworkRtlEngine
+    return NetworkRtlEngine(name, lanes=lanes)
 
 
 def _plot_path(text):
@@ -102,7 +134,8 @@ def format_table(table, train_samples, test_samples):
         f"float ANN {100 * table.ann:.2f} %, integer weights with float activations "
         f"{100 * table.ann_int:.2f} %",
         "",
-        "SNN test accuracy % / mean spike events per sample (the same input every step)",
+        "SNN test accuracy % / mean spike events per sample (the same input every step"
+        + ("" if table.engine == "golden" else f"; the SNN's hardware on {table.engine}") + ")",
         f"{'reset':>9} " + "".join(f"{'T=' + str(t):<{cell}}" for t in table.steps),
     ]
     for reset in table.resets:
@@ -115,4 +148,12 @@ def format_table(table, train_samples, test_samples):
         reached.append(f"{reset} at T = {steps}" if steps is not None else
                        f"{reset} not within T = {table.steps[-1]}")
     lines += ["", "within 1 point of the float ANN: " + ", ".join(reached)]
+    if table.differing is not None:
+        lines += ["", f"on {table.engine}: samples whose hardware outputs ≠ golden (must be 0) "
+                  "/ clock cycles per sample (mean)",
+                  f"{'reset':>9} " + "".join(f"{'T=' + str(t):<{cell}}" for t in table.steps)]
+        for reset in table.resets:
+            cells = [f"{n} / {c:.1f}" for n, c in zip(table.differing[reset],
+                                                       table.cycles[reset])]
+            lines.append(f"{reset:>9} " + "".join(f"{c:<{cell}}" for c in cells))
     return "\n".join(line.rstrip() for line in lines)

@@ -5,30 +5,47 @@ file-driven harness (:mod:`lifq.sim.harness`), which also runs the netlist
 Yosys synthesises for a board's FPGA (``--netlist``).  Waveforms come from
 the cocotb testbench (:mod:`lifq.sim.runner`), which ``--testbench cocotb``
 also picks by hand.
+
+A stimulus with a ``"network"`` key is a network stimulus (SPEC §6), as for
+``lifq golden``: the network's hardware (``--lanes P``) runs on Amaranth's
+simulator (:mod:`lifq.sim.network_amaranth`) or in the network harness on
+Icarus and Verilator, every layer's updates and the output layer's events
+compared transfer by transfer with the golden network; a mismatch names
+the layer, timestep and neuron.
 """
 
 import contextlib
+import pathlib
 import random
 import sys
 
+import numpy as np
+
 from lifq.golden import simulate
-from lifq.options import PROBABILITY, SEED, parse
+from lifq.golden.network import NetworkResult
+from lifq.options import PROBABILITY, SEED, parse, range_limit
 from lifq.outputs import OutputPlan
 from lifq.sim.check import describe_mismatch, first_mismatch
-from lifq.sim.files import dump_result, load_stimulus
-from lifq.spec import InputError
+from lifq.sim.files import dump_result, parse_json, read_text, stimulus_from_document
+from lifq.sim.network_files import dump_network_result, network_stimulus_from_document
+from lifq.spec import NEURON_RANGES, InputError
 
 SIMULATORS = ("icarus", "verilator", "amaranth")
 TESTBENCHES = ("harness", "cocotb")
 NETLISTS = ("ice40", "ecp5")
+#: Lanes P of a network: at most a layer's neurons (more are capped per layer).
+LANES = range_limit(NEURON_RANGES["neurons"])
 
 
 def register(subparsers):
     parser = subparsers.add_parser(
         "simulate", help="run a stimulus through the RTL and compare it with the golden model",
-        description="Run a stimulus through the generated core on a simulator; exit 0 when "
-                    "every update equals the golden model, 1 with the first mismatch.")
-    parser.add_argument("stimulus", metavar="STIM", help="stimulus JSON file")
+        description="Run a stimulus through the generated core on a simulator (a network "
+                    "stimulus, one with a \"network\" key, through the network's hardware); "
+                    "exit 0 when every update equals the golden model, 1 with the first "
+                    "mismatch.")
+    parser.add_argument("stimulus", metavar="STIM", help="stimulus JSON file (a core's or a "
+                        "network's)")
     parser.add_argument("--simulator", choices=SIMULATORS, required=True)
     parser.add_argument("-o", "--output", metavar="RESULT",
                         help="result JSON of the RTL (standard output without -o)")
@@ -50,6 +67,8 @@ def register(subparsers):
                         help="probability of an idle input cycle (default 0.2)")
     parser.add_argument("--output-stalls", default="0.2", metavar="P",
                         help="probability of a not-ready output cycle (default 0.2)")
+    parser.add_argument("--lanes", metavar="P",
+                        help="networks: synaptic operations per clock and layer (default 1)")
     parser.set_defaults(run=run)
 
 
@@ -90,11 +109,19 @@ def run(args):
     input_gaps = parse(args.input_gaps, "--input-gaps", PROBABILITY)
     output_stalls = parse(args.output_stalls, "--output-stalls", PROBABILITY)
     seed = parse(args.seed, "--seed", SEED)
+    lanes = parse(args.lanes, "--lanes", LANES)
+    document = parse_json(args.stimulus, read_text(args.stimulus))
+    if isinstance(document, dict) and "network" in document:
+        return _run_network(args, document, lanes=lanes or 1, seed=seed, input_gaps=input_gaps,
+                            output_stalls=output_stalls)
+    if lanes is not None:
+        raise InputError(f"--lanes = {lanes}: lanes are a network's; {args.stimulus} is a "
+                         "core's stimulus (no \"network\" key)")
     testbench = _testbench(args)
     plan, output, waves, plot = _outputs(args)
     if seed is None:
         seed = random.randrange(SEED.high + 1)
-    stimulus = load_stimulus(args.stimulus, args.config)
+    stimulus = stimulus_from_document(args.stimulus, document, args.config)
     cfg, currents = stimulus.config, stimulus.currents
     expected = simulate(cfg, currents)
     with contextlib.ExitStack() as files:
@@ -137,3 +164,81 @@ def _simulate(args, testbench, cfg, currents, seed, input_gaps, output_stalls, w
     from lifq.sim.runner import run_rtl
     return run_rtl(cfg, currents, args.simulator, seed=seed, input_gaps=input_gaps,
                    output_stalls=output_stalls, waves=waves), args.simulator
+
+
+# --- networks -----------------------------------------------------------------
+
+def _network_outputs(args, document):
+    """The outputs of a network run, checked (with the options that do not apply)."""
+    inputs = [args.stimulus, args.config]
+    if isinstance(document["network"], str):
+        inputs.append(pathlib.Path(args.stimulus).parent / document["network"])
+    plan = OutputPlan(inputs=inputs)
+    output = plan.add("-o", args.output)
+    waves = plan.add("--waves", args.waves, suffixes=(".vcd",))
+    if args.config is not None:
+        raise InputError(f"--config = {args.config}: --config overrides a core's parameters; "
+                         "a network stimulus sets them per layer")
+    if args.plot is not None:
+        raise InputError(f"--plot = {args.plot}: plots draw a core's traces; use lifq golden "
+                         "or -o for a network's")
+    if args.testbench == "cocotb":
+        raise InputError("--testbench = cocotb: a network runs in the file-driven harness "
+                         "(icarus, verilator) or on --simulator amaranth")
+    if args.simulator == "amaranth" and args.netlist is not None:
+        raise InputError(f"--netlist = {args.netlist}: the amaranth simulator runs the RTL in "
+                         "Python; use --simulator icarus or verilator")
+    if args.simulator != "amaranth" and waves is not None:
+        raise InputError(f"--waves = {args.waves}: a network's waveforms come from "
+                         "--simulator amaranth")
+    return plan, output, waves
+
+
+def _run_network(args, document, *, lanes, seed, input_gaps, output_stalls):
+    plan, output, waves = _network_outputs(args, document)
+    stimulus = network_stimulus_from_document(args.stimulus, document)
+    net, inputs = stimulus.network, stimulus.inputs
+    if seed is None:
+        seed = random.randrange(SEED.high + 1)
+    options = dict(lanes=lanes, seed=seed, input_gaps=input_gaps, output_stalls=output_stalls)
+    with contextlib.ExitStack() as files:
+        if args.simulator == "amaranth":
+            from lifq.sim.network_amaranth import first_mismatch as network_mismatch
+            from lifq.sim.network_amaranth import run_network
+
+            waves_file = str(files.enter_context(plan.writing(waves))) if waves else None
+            run = run_network(net, inputs, waves=waves_file, **options)
+            mismatch, label = network_mismatch(net, inputs, run), "amaranth"
+            updates = sum(len(table) for table in run.updates)
+            events = len(run.events[-1])
+            layers = [run.layer(n) for n in range(len(net.layers))] if mismatch is None else None
+        else:
+            from lifq.sim.harness import run_network_harness
+
+            run = run_network_harness(net, inputs, args.simulator, netlist=args.netlist,
+                                      **options)
+            mismatch = run.mismatch or run.hung
+            label = run.simulator
+            updates, events = sum(len(table) for table in run.updates), len(run.events)
+            layers = ([run.layer(n) for n in range(len(net.layers))]
+                      if run.complete_samples() == 1 and not run.hung else None)
+        if layers is not None:
+            plan.write_text(output, dump_network_result(_network_result(net, layers)))
+    if mismatch is not None:
+        print(f"lifq simulate: {label}: MISMATCH at {mismatch} (seed {seed})", file=sys.stderr)
+        return 1
+    sizes = "-".join(map(str, net.sizes))
+    print(f"lifq simulate: {label}: all {updates} updates and {events} output events of network "
+          f"{sizes} ({stimulus.steps} steps) equal the golden network (seed {seed})",
+          file=sys.stderr)
+    return 0
+
+
+def _network_result(net, layers):
+    """The network result of SPEC §6 of what the hardware sent: ``layers`` are every layer's
+    (spikes, v) of one sample, (1, T, N_ℓ) each."""
+    layers = [(spikes[0], v[0]) for spikes, v in layers]
+    spikes, v = layers[-1]
+    scores = net.layers[-1].neuron.threshold * spikes.sum(axis=0) + v[-1]
+    return NetworkResult(layers=layers, scores=scores, prediction=int(np.argmax(scores)),
+                         events=int(sum(np.count_nonzero(k) for k, _ in layers)))

@@ -28,11 +28,29 @@ streams of currents this package does without Python in the loop:
     runs = run_harness([RtlJob(cfg, currents)], "icarus", netlist="ice40")
 
 Parameter writes, clears and waveforms stay with the cocotb testbench.
+
+Networks (SPEC §6) have a harness of their own built from the same pieces
+(:mod:`.network_run`): :mod:`.network_top` puts a network behind
+fixed-width buses, ``lifq_network_harness.cpp`` and
+``lifq_network_harness_tb.sv`` send every sample's input events (a clear
+between samples) with seeded gaps and take the output layer's events and
+every layer's updates with seeded stalls (:mod:`.event_files`), and
+:mod:`.network_scoreboard` compares every transfer with
+:func:`lifq.golden.simulate_network`, naming the first difference by layer,
+sample, timestep and neuron::
+
+    from lifq.sim.harness import run_network_harness
+    run = run_network_harness(net, inputs, "verilator", lanes=4, seed=7,
+                              input_gaps=0.2, output_stalls=0.2)
+    run.passed, run.mismatch, run.predictions(), run.sample_cycles
 """
 
 from .build import SIMULATORS
 from .netlist import FAMILIES as NETLISTS
+from .network_result import NetworkRtlRun
+from .network_run import NetworkHarnessRun, run_network_harness, start_network_harness
 from .run import HarnessRun, run_harness, start_harness
 from .top import MAX_CORES
 
-__all__ = ["SIMULATORS", "NETLISTS", "MAX_CORES", "HarnessRun", "run_harness", "start_harness"]
+__all__ = ["SIMULATORS", "NETLISTS", "MAX_CORES", "HarnessRun", "run_harness", "start_harness",
+           "NetworkHarnessRun", "NetworkRtlRun", "run_network_harness", "start_network_harness"]

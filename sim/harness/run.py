@@ -7,20 +7,14 @@ run is computed while its simulator runs.
 """
 
 import dataclasses
-import os
-import pathlib
-import random
-import shutil
-import subprocess
-import tempfile
 
 from lifq.golden import simulate, validate_currents
 from lifq.hdl.datapath import latency
 from lifq.spec import LIFConfig
 
-from ..build_cache import default_build_dir
-from ..tools import SimulationError
 from .build import build_harness
+from .process import (SimulatorProcess, build_root, checked_probability, default_seed,
+                      run_folder, run_label)
 from .scoreboard import score
 from .stream_files import StreamPlan, read_results, write_stimulus
 from .top import MAX_CORES
@@ -44,14 +38,8 @@ def _checked(job):
                          "with lifq.sim.runner.run_jobs (cocotb)")
     job.currents = validate_currents(job.cfg, job.currents)
     for name in ("input_gaps", "output_stalls"):
-        value = float(getattr(job, name))
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"{name} = {value} must lie in [0, 1)")
-        setattr(job, name, value)
-    if job.seed is None:
-        job.seed = (int(os.environ["LIFQ_SEED"]) if os.environ.get("LIFQ_SEED")
-                    else random.SystemRandom().randrange(1 << 31))
-    job.seed = int(job.seed)
+        setattr(job, name, checked_probability(name, getattr(job, name)))
+    job.seed = default_seed(job.seed)
     return job
 
 
@@ -78,42 +66,26 @@ class HarnessRun:
                                                    job.output_stalls) for job in jobs],
                        reset_cycles=RESET_CYCLES, stall_window=self.stall_window,
                        drain_cycles=drain)
-        self.log = run_dir / "sim.log"
-        self._log_file = open(self.log, "w")
-        try:
-            self._process = subprocess.Popen(
-                build.run_command(self._stimulus, self._results), cwd=run_dir,
-                stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        except OSError as error:
-            self._log_file.close()
-            raise SimulationError(f"{label} run of the harness did not start ({error.strerror})",
-                                  self.log) from None
+        self._process = SimulatorProcess(build, run_dir, self._stimulus, self._results, label)
+        self.log = self._process.log
 
     def finish(self):
         """Wait for the simulator and compare; one :class:`~lifq.sim.results.RtlRun` per job."""
         try:
             expected = [simulate(job.cfg, job.currents) for job in self.jobs]
         finally:
-            status = self._process.wait()
-            self._log_file.close()
-        if status != 0:
-            raise SimulationError(f"{self.simulator} run of the harness failed (exit status "
-                                  f"{status})",
-                                  self.log)
+            self._process.wait()
         try:
             output = read_results(self._results, len(self.jobs))
         except (OSError, ValueError) as error:
-            raise SimulationError(f"{self.simulator} harness wrote no complete result "
-                                  f"({error})", self.log) from None
+            raise self._process.unreadable(error) from None
         runs = [score(self.simulator, job, golden, payloads, sent=sent, last_output=last,
                       stall_window=self.stall_window)
                 for job, golden, payloads, sent, last in zip(
                     self.jobs, expected, output.payloads, output.sent, output.last_output)]
-        if self._keep or not all(run.passed for run in runs):
-            for run in runs:
-                run.log = self.log                 # failed runs keep their evidence
-        else:
-            shutil.rmtree(self.run_dir, ignore_errors=True)
+        log = self._process.clean_up(self._keep or not all(run.passed for run in runs))
+        for run in runs:
+            run.log = log                          # failed runs keep their evidence
         return runs
 
 
@@ -150,14 +122,9 @@ def start_harness(jobs, simulator="verilator", *, netlist=None, build_dir=None, 
     jobs = [_checked(job) for job in jobs]
     if not 1 <= len(jobs) <= MAX_CORES:
         raise ValueError(f"the harness runs 1 … {MAX_CORES} jobs at once, not {len(jobs)}")
-    root = pathlib.Path(build_dir if build_dir is not None else default_build_dir()).resolve()
     build = build_harness(simulator, [job.cfg for job in jobs], [job.mutation for job in jobs],
-                          root, netlist)
-    runs = build.folder / "runs"
-    runs.mkdir(exist_ok=True)
-    run_dir = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=runs))
-    label = simulator if netlist is None else f"{simulator}, {netlist} netlist"
-    return HarnessRun(jobs, build, label, run_dir, keep)
+                          build_root(build_dir), netlist)
+    return HarnessRun(jobs, build, run_label(simulator, netlist), run_folder(build), keep)
 
 
 def run_harness(jobs, simulator="verilator", *, netlist=None, build_dir=None, keep=False):

@@ -14,32 +14,44 @@ import numpy as np
 from ..check import MISSING, first_mismatch
 from ..results import RtlRun
 
-__all__ = ["payload_fields", "decode_updates", "score"]
+__all__ = ["layout_fields", "decode_fields", "payload_fields", "decode_updates", "score"]
 
 #: Errors kept with their message; all are counted.
 MAX_REPORTS = 20
 
 
-def payload_fields(cfg):
-    """``{name: (offset, width, signed)}`` of the ``updates`` payload of ``cfg``'s core."""
+def layout_fields(layout):
+    """``{name: (offset, width, signed)}`` of a struct layout (a stream's payload)."""
     from amaranth.hdl import Shape
 
+    return {name: (field.offset, field.width, Shape.cast(field.shape).signed)
+            for name, field in layout}
+
+
+def decode_fields(layout, payloads):
+    """``{name: int64 array}``: the fields of raw payload words of ``layout``."""
+    payloads = np.asarray(payloads, dtype=np.uint64)
+    values = {}
+    for name, (offset, width, signed) in layout_fields(layout).items():
+        field = ((payloads >> np.uint64(offset)) & np.uint64((1 << width) - 1)).astype(np.int64)
+        if signed:
+            field -= (field >> (width - 1)) << width   # two's complement
+        values[name] = field
+    return values
+
+
+def payload_fields(cfg):
+    """``{name: (offset, width, signed)}`` of the ``updates`` payload of ``cfg``'s core."""
     from lifq.hdl.interfaces import update_layout
 
-    return {name: (field.offset, field.width, Shape.cast(field.shape).signed)
-            for name, field in update_layout(cfg)}
+    return layout_fields(update_layout(cfg))
 
 
 def decode_updates(cfg, payloads):
     """``(neuron, spike_count, membrane)`` int64 arrays from raw payload words."""
-    payloads = np.asarray(payloads, dtype=np.uint64)
-    values = []
-    for offset, width, signed in payload_fields(cfg).values():
-        field = ((payloads >> np.uint64(offset)) & np.uint64((1 << width) - 1)).astype(np.int64)
-        if signed:
-            field -= (field >> (width - 1)) << width   # two's complement
-        values.append(field)
-    return tuple(values)
+    from lifq.hdl.interfaces import update_layout
+
+    return tuple(decode_fields(update_layout(cfg), payloads).values())
 
 
 def _records(neurons, total, got, expected, order_bad, spike_bad, v_bad):

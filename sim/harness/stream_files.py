@@ -20,7 +20,9 @@ writes up to 65 536 per block, the Icarus testbench one), :data:`SENT`
 (currents the core took), :data:`LAST_OUTPUT` (cycle of its last update)
 and one final :data:`END` whose core field is 1 when the run stopped
 because nothing moved any more, and whose value is the number of cycles
-run.
+run.  The network harness writes the same file with streams in place of
+cores, and two more kinds (:mod:`.event_files`): :data:`SAMPLE_START` and
+:data:`SAMPLE_END`.
 
 Each cycle after reset both harnesses do, core by core in order: if the
 core's source holds no current and has one left, step the gap LFSR
@@ -41,12 +43,12 @@ import hashlib
 import numpy as np
 
 __all__ = ["STIMULUS_MAGIC", "RESULTS_MAGIC", "UPDATE", "SENT", "LAST_OUTPUT", "END",
-           "StreamPlan", "lfsr_states", "threshold", "write_stimulus", "HarnessOutput",
-           "read_results"]
+           "SAMPLE_START", "SAMPLE_END", "StreamPlan", "lfsr_states", "lfsr_state", "threshold",
+           "write_stimulus", "HarnessOutput", "ResultBlocks", "read_blocks", "read_results"]
 
 STIMULUS_MAGIC = b"LIFQSTM1"
 RESULTS_MAGIC = b"LIFQRES1"
-UPDATE, SENT, LAST_OUTPUT, END = 0, 1, 2, 3
+UPDATE, SENT, LAST_OUTPUT, END, SAMPLE_START, SAMPLE_END = 0, 1, 2, 3, 4, 5
 _HEADER = 24
 _ENTRY = 32
 
@@ -76,6 +78,13 @@ def lfsr_states(seed):
     gap = int.from_bytes(digest[:4], "little") or 1
     stall = int.from_bytes(digest[4:8], "little") or 1
     return gap, stall
+
+
+def lfsr_state(seed, stream):
+    """The non-zero xorshift32 state of the stall LFSR of output ``stream`` (a network's
+    outputs each stall on their own; the input's gaps use ``lfsr_states(seed)[0]``)."""
+    digest = hashlib.sha256(f"lifq-harness:{int(seed)}:stall:{int(stream)}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") or 1
 
 
 def threshold(probability):
@@ -133,6 +142,63 @@ class HarnessOutput:
     stalled: bool
 
 
+@dataclasses.dataclass
+class ResultBlocks:
+    """The blocks of a result file, merged per kind and stream.
+
+    Attributes
+    ----------
+    values : dict of {(kind, stream): ndarray of uint64}
+        Every value of that kind and stream, in the order written.
+    cycles : int
+        Cycles run after reset (the END block).
+    stalled : bool
+        The run ended because nothing moved for its stall window.
+    """
+    values: dict
+    cycles: int
+    stalled: bool
+
+    def get(self, kind, stream):
+        """The values of ``kind`` for ``stream`` (an empty array when none)."""
+        return self.values.get((kind, stream), np.zeros(0, dtype=np.uint64))
+
+    def first(self, kind, stream):
+        """The first value of ``kind`` for ``stream`` as an int (0 when none)."""
+        values = self.get(kind, stream)
+        return int(values[0]) if values.size else 0
+
+
+def read_blocks(path, streams):
+    """Read a result file written for ``streams`` cores (or network streams).
+
+    Raises
+    ------
+    ValueError
+        When the file is not a complete result file of that many streams
+        (a harness that crashed half-way leaves one without its END record).
+    """
+    with open(path, "rb") as file:
+        head = file.read(16)
+        if len(head) < 16 or head[:8] != RESULTS_MAGIC:
+            raise ValueError(f"{path}: not a lifq harness result file")
+        count = int.from_bytes(head[8:12], "little")
+        if count != streams:
+            raise ValueError(f"{path}: a result file of {count} cores, expected {streams}")
+        words = np.fromfile(file, dtype="<u4")
+    kinds, owners, values = _blocks(words)
+    if not kinds or kinds[-1] != END:
+        raise ValueError(f"{path}: the harness stopped before the end of the run")
+    if max(owners[:-1], default=0) >= streams:
+        raise ValueError(f"{path}: a block of core {max(owners[:-1])}, expected {streams} cores")
+    merged = {}
+    for kind, owner, block in zip(kinds[:-1], owners[:-1], values[:-1]):
+        merged.setdefault((kind, owner), []).append(block)
+    merged = {key: parts[0] if len(parts) == 1 else np.concatenate(parts)
+              for key, parts in merged.items()}
+    return ResultBlocks(values=merged, cycles=int(values[-1][0]), stalled=bool(owners[-1]))
+
+
 def read_results(path, cores):
     """Read a result file written for ``cores`` cores.
 
@@ -142,33 +208,11 @@ def read_results(path, cores):
         When the file is not a complete result file of that many cores
         (a harness that crashed half-way leaves one without its END record).
     """
-    with open(path, "rb") as file:
-        head = file.read(16)
-        if len(head) < 16 or head[:8] != RESULTS_MAGIC:
-            raise ValueError(f"{path}: not a lifq harness result file")
-        count = int.from_bytes(head[8:12], "little")
-        if count != cores:
-            raise ValueError(f"{path}: a result file of {count} cores, expected {cores}")
-        words = np.fromfile(file, dtype="<u4")
-    kinds, owners, values = _blocks(words)
-    if not kinds or kinds[-1] != END:
-        raise ValueError(f"{path}: the harness stopped before the end of the run")
-    if max(owners[:-1], default=0) >= cores:
-        raise ValueError(f"{path}: a block of core {max(owners[:-1])}, expected {cores} cores")
-    updates = [[] for _ in range(cores)]
-    sent, last_output = [0] * cores, [0] * cores
-    for kind, core, block in zip(kinds, owners, values):
-        if kind == UPDATE:
-            updates[core].append(block)
-        elif kind == SENT:
-            sent[core] = int(block[0])
-        elif kind == LAST_OUTPUT:
-            last_output[core] = int(block[0])
-    payloads = [parts[0] if len(parts) == 1 else
-                np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
-                for parts in updates]
-    return HarnessOutput(payloads=payloads, sent=sent, last_output=last_output,
-                         cycles=int(values[-1][0]), stalled=bool(owners[-1]))
+    blocks = read_blocks(path, cores)
+    return HarnessOutput(payloads=[blocks.get(UPDATE, core) for core in range(cores)],
+                         sent=[blocks.first(SENT, core) for core in range(cores)],
+                         last_output=[blocks.first(LAST_OUTPUT, core) for core in range(cores)],
+                         cycles=blocks.cycles, stalled=blocks.stalled)
 
 
 def _blocks(words):
