@@ -77,3 +77,19 @@ def test_golden_generate_and_simulate_outside_the_checkout(installed, tmp_path):
     assert sorted(p.name for p in (work / "build" / "rtl").iterdir()) == ["icarus", "verilator"]
     assert not (site / "build").exists()
     assert not list((site / "lifq").rglob("sim_build"))
+
+
+def test_network_simulate_outside_the_checkout(installed, tmp_path):
+    """The network harness's sources (C++, SystemVerilog and their shared headers) are
+    installed: a network vector runs on both simulators from the wheel."""
+    lifq, _ = installed
+    stim = VECTORS / "network" / "two_layer_mod.stim.json"
+    expect = json.loads((VECTORS / "network" / "two_layer_mod.expect.json").read_text())
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHONPATH", "LIFQ_BUILD_DIR", "VIRTUAL_ENV")}
+    for simulator in ("icarus", "verilator"):
+        result = tmp_path / f"{simulator}.json"
+        run = _run(lifq, "simulate", stim, "--simulator", simulator, "--seed", "5", "--lanes",
+                   "2", "-o", result, cwd=tmp_path, env=env)
+        assert json.loads(result.read_text()) == expect, simulator
+        assert "equal the golden network" in run.stderr
