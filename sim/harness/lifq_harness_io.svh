@@ -3,8 +3,9 @@
 // gaps and stalls from the same xorshift32 LFSRs and write the same result file
 // format as the Verilator harnesses (lifq_harness_io.h).
 //
-// Included inside a testbench module, which declares `integer status` and
-// `integer results` (the result file's handle).
+// Included inside a testbench module, which declares `integer status`,
+// `integer stimulus` and `integer results` (the files' handles) and
+// `reg [8*4096-1:0] stimulus_path, results_path`.
 
 // One step of a 32-bit xorshift generator (an LFSR) on a 32-bit variable; the
 // draw is its upper 16 bits.  A macro, not a task: in Icarus a task call in the
@@ -70,4 +71,22 @@ endtask
 // A result block of one value.
 task record(input [31:0] kind, input [31:0] stream, input [63:0] value);
   $fwrite(results, "%u%u%u", (kind << 16) | stream, 32'd1, value);
+endtask
+
+// The +stimulus and +results plusargs read, the stimulus file opened and its
+// magic number checked; a usage line and exit status 2 otherwise.
+task open_stimulus(input [31:0] magic);
+  begin
+    if (!$value$plusargs("stimulus=%s", stimulus_path)
+        || !$value$plusargs("results=%s", results_path)) begin
+      $display("lifq_harness: usage: vvp -n harness.vvp +stimulus=PATH +results=PATH");
+      $finish_and_return(2);
+    end
+    stimulus = $fopen(stimulus_path, "rb");
+    if (stimulus == 0) begin
+      $display("lifq_harness: cannot read %0s", stimulus_path);
+      $finish_and_return(2);
+    end
+    check_magic(stimulus, magic, stimulus_path);
+  end
 endtask

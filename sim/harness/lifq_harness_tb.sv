@@ -44,17 +44,7 @@ module lifq_harness_tb;
 
   reg [31:0] state;
   initial begin
-    if (!$value$plusargs("stimulus=%s", stimulus_path)
-        || !$value$plusargs("results=%s", results_path)) begin
-      $display("lifq_harness: usage: vvp -n harness.vvp +stimulus=PATH +results=PATH");
-      $finish_and_return(2);
-    end
-    stimulus = $fopen(stimulus_path, "rb");
-    if (stimulus == 0) begin
-      $display("lifq_harness: cannot read %0s", stimulus_path);
-      $finish_and_return(2);
-    end
-    check_magic(stimulus, 32'h314D5453, stimulus_path);  // "STM1"
+    open_stimulus(32'h314D5453);  // "STM1"
     read_word(stimulus, cores);
     read_word(stimulus, reset_cycles);
     read_word(stimulus, stall_window);

@@ -56,17 +56,7 @@ module lifq_network_harness_tb;
   endtask
 
   initial begin
-    if (!$value$plusargs("stimulus=%s", stimulus_path)
-        || !$value$plusargs("results=%s", results_path)) begin
-      $display("lifq_harness: usage: vvp -n harness.vvp +stimulus=PATH +results=PATH");
-      $finish_and_return(2);
-    end
-    stimulus = $fopen(stimulus_path, "rb");
-    if (stimulus == 0) begin
-      $display("lifq_harness: cannot read %0s", stimulus_path);
-      $finish_and_return(2);
-    end
-    check_magic(stimulus, 32'h3154454E, stimulus_path);  // "NET1"
+    open_stimulus(32'h3154454E);  // "NET1"
     read_word(stimulus, streams);
     read_word(stimulus, reset_cycles);
     read_word(stimulus, stall_window);
