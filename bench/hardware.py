@@ -315,6 +315,8 @@ def print_row(row):
 
 
 def _fmax(row):
+    if "fmax_min_mhz" not in row:      # a JSON written before seeds were repeated
+        return f"{row['fmax_mhz']:.1f}"
     return f"{row['fmax_min_mhz']:.1f}/{row['fmax_mhz']:.1f}/{row['fmax_max_mhz']:.1f}"
 
 
@@ -336,6 +338,8 @@ def _path_text(path):
 
 
 def print_paths(rows):
+    if not any(row.get("critical_path") for row in rows):   # a JSON from before paths
+        return
     print("\nCritical paths (median seed):")
     for row in rows:
         print(f"  {row['device']:>5} W = {row['width']:>2} {row['reset']:>9} "
