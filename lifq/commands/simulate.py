@@ -11,7 +11,9 @@ A stimulus with a ``"network"`` key is a network stimulus (SPEC §6), as for
 simulator (:mod:`lifq.sim.network_amaranth`) or in the network harness on
 Icarus and Verilator, every layer's updates and the output layer's events
 compared transfer by transfer with the golden network; a mismatch names
-the layer, timestep and neuron.
+the layer, timestep and neuron.  ``--testbench cocotb`` (the default with
+``--waves``) runs the network's cocotb testbench on Icarus or Verilator
+instead (:mod:`lifq.sim.network_runner`), with the same checks and messages.
 """
 
 import contextlib
@@ -175,27 +177,27 @@ def _network_outputs(args, document):
         inputs.append(pathlib.Path(args.stimulus).parent / document["network"])
     plan = OutputPlan(inputs=inputs)
     output = plan.add("-o", args.output)
-    waves = plan.add("--waves", args.waves, suffixes=(".vcd",))
+    waves_formats = (".vcd",) if args.simulator == "amaranth" else (".vcd", ".fst")
+    waves = plan.add("--waves", args.waves, suffixes=waves_formats)
     if args.config is not None:
         raise InputError(f"--config = {args.config}: --config overrides a core's parameters; "
                          "a network stimulus sets them per layer")
     if args.plot is not None:
         raise InputError(f"--plot = {args.plot}: plots draw a core's traces; use lifq golden "
                          "or -o for a network's")
-    if args.testbench == "cocotb":
-        raise InputError("--testbench = cocotb: a network runs in the file-driven harness "
-                         "(icarus, verilator) or on --simulator amaranth")
-    if args.simulator == "amaranth" and args.netlist is not None:
-        raise InputError(f"--netlist = {args.netlist}: the amaranth simulator runs the RTL in "
-                         "Python; use --simulator icarus or verilator")
-    if args.simulator != "amaranth" and waves is not None:
-        raise InputError(f"--waves = {args.waves}: a network's waveforms come from "
-                         "--simulator amaranth")
-    return plan, output, waves
+    if args.simulator == "amaranth":
+        if args.testbench == "cocotb":
+            raise InputError("--testbench = cocotb: the amaranth simulator runs the RTL in "
+                             "Python; use --simulator icarus or verilator")
+        if args.netlist is not None:
+            raise InputError(f"--netlist = {args.netlist}: the amaranth simulator runs the RTL "
+                             "in Python; use --simulator icarus or verilator")
+        return plan, output, waves, None
+    return plan, output, waves, _testbench(args)
 
 
 def _run_network(args, document, *, lanes, seed, input_gaps, output_stalls):
-    plan, output, waves = _network_outputs(args, document)
+    plan, output, waves, testbench = _network_outputs(args, document)
     stimulus = network_stimulus_from_document(args.stimulus, document)
     net, inputs = stimulus.network, stimulus.inputs
     if seed is None:
@@ -213,10 +215,17 @@ def _run_network(args, document, *, lanes, seed, input_gaps, output_stalls):
             events = len(run.events[-1])
             layers = [run.layer(n) for n in range(len(net.layers))] if mismatch is None else None
         else:
-            from lifq.sim.harness import run_network_harness
+            if testbench == "cocotb":
+                from lifq.sim.network_runner import run_network_cocotb
 
-            run = run_network_harness(net, inputs, args.simulator, netlist=args.netlist,
-                                      **options)
+                waves_file = str(files.enter_context(plan.writing(waves))) if waves else None
+                run = run_network_cocotb(net, inputs, args.simulator, waves=waves_file,
+                                         **options)
+            else:
+                from lifq.sim.harness import run_network_harness
+
+                run = run_network_harness(net, inputs, args.simulator, netlist=args.netlist,
+                                          **options)
             mismatch = run.mismatch or run.hung
             label = run.simulator
             updates, events = sum(len(table) for table in run.updates), len(run.events)
