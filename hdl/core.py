@@ -152,7 +152,7 @@ class LIFCore(wiring.Component):
         registers = self._pipeline(m, params, advance, accept, first)
         valids = [valid for _, valid, _ in registers]
         m.d.comb += self.in_flight.eq(sum(valids) + self.updates.valid)
-        restart, clear_requested = self._clear(m, valids)
+        restart, clear_requested, empty = self._clear(m, valids, advance, accept)
         clearing, write_neuron = self._write_back(m, advance, valids[-1], registers[-1][2],
                                                   write, restart)
         m.d.comb += self.clearing.eq(clearing | clear_requested | self.clear)
@@ -163,7 +163,7 @@ class LIFCore(wiring.Component):
             blocked = blocked | held[0]
         self._hazard_and_ready(m, advance, valids, blocked)
         if platform == "formal":
-            self._invariants(m, params, clearing, write_neuron)
+            self._invariants(m, params, clearing, write_neuron, valids, empty)
             if cfg.reset == "mod" and cfg.signed:   # otherwise the premise is never true
                 self._theorem_1(m, params, accept, held, registers, membranes, read)
         return m
@@ -239,7 +239,9 @@ class LIFCore(wiring.Component):
         with m.If(accept):
             m.d.sync += neuron.eq(round_robin_next(cfg, neuron))
         m.d.comb += [read.addr.eq(neuron), read.en.eq(advance)]
-        drive = Signal(signed(cfg.input_width + 1), name="read_drive")  # i + b
+        # i + b.  Like every pipeline field, it means nothing without its valid, so
+        # it has no reset (see ``_pipeline``).
+        drive = Signal(signed(cfg.input_width + 1), name="read_drive", reset_less=True)
         with m.If(advance):
             m.d.sync += drive.eq(self.currents.payload + params.bias)
         return accept, {"drive": drive, "v": read.data}
@@ -252,7 +254,11 @@ class LIFCore(wiring.Component):
             m.d.sync += registers[0][1].eq(accept)
         for name, stage in self._stages:
             result = stage(fields, params)
-            fields = {key: Signal(value.shape(), name=f"{name}_{key}")
+            # A field means nothing while its valid is low, so it needs no reset; and
+            # a register without one is what Yosys packs into a hard block (the leak
+            # multiplier's input and output registers of the iCE40 SB_MAC16), where
+            # nextpnr times the multiply, and a reset net less to route.
+            fields = {key: Signal(value.shape(), name=f"{name}_{key}", reset_less=True)
                       for key, value in result.items()}
             valid = Signal(name=f"{name}_valid")
             with m.If(advance):
@@ -261,20 +267,29 @@ class LIFCore(wiring.Component):
             registers.append((name, valid, fields))
         return registers
 
-    def _clear(self, m, valids):
-        """Hold a clear request until nothing is in flight; returns the cycle it starts.
+    def _clear(self, m, valids, advance, accept):
+        """Hold a clear request until nothing is in flight.
 
         ``clearing`` (the port) is high from the request to the end of the walk.
+        Returns the cycle the walk starts, the held request and the registered
+        ``empty`` flag.
         """
         requested = Signal(name="clear_requested")
         restart = Signal(name="clear_restart")
-        empty = ~Cat(*valids).any() & ~self.updates.valid
+        # ``empty`` (nothing in flight) is computed a cycle ahead into a register:
+        # ``restart`` enables the counters and the walk, and an OR over every valid
+        # in front of those enables was the iCE40 core's critical path.  Next cycle
+        # nothing is in flight when no register holds an update that stays in the
+        # core: on ``advance`` the last one leaves to the output register (and
+        # stays in flight there) and ``accept`` brings a new one.
+        empty = Signal(init=1, name="pipeline_empty")
+        m.d.sync += empty.eq(~Cat(*valids).any() & Mux(advance, ~accept, ~self.updates.valid))
         m.d.comb += restart.eq((requested | self.clear) & empty)
         with m.If(self.clear):
             m.d.sync += requested.eq(1)
         with m.If(restart):
             m.d.sync += [requested.eq(0), self.next_neuron.eq(0)]
-        return restart, requested
+        return restart, requested, empty
 
     def _write_back(self, m, advance, last_valid, result, write, restart):
         """Write each new membrane back and load the output register.
@@ -324,7 +339,7 @@ class LIFCore(wiring.Component):
 
     # -- formal verification ------------------------------------------------------------
 
-    def _invariants(self, m, params, clearing, write_neuron):
+    def _invariants(self, m, params, clearing, write_neuron, valids, empty):
         """The counters agree with each other (elaborated for ``"formal"`` only).
 
         With the ports' own properties (nothing lost, in order), these make a
@@ -333,7 +348,9 @@ class LIFCore(wiring.Component):
         cfg = self._config
         n = cfg.neurons
         m.d.comb += [Assert(self.next_neuron < n, "next neuron < N"),
-                     Assert(write_neuron < n, "write-back neuron < N")]
+                     Assert(write_neuron < n, "write-back neuron < N"),
+                     Assert(empty == (~Cat(*valids).any() & ~self.updates.valid),
+                            "registered empty = nothing in flight")]
         with m.If(clearing):
             m.d.comb += Assert(self.in_flight == 0, "clearing: nothing in flight")
         with m.Else():
