@@ -25,7 +25,6 @@ stream).
 """
 
 import dataclasses
-import hashlib
 import json
 import pathlib
 import re
@@ -36,17 +35,16 @@ import numpy as np
 
 from lifq.golden import simulate_network
 from lifq.golden.network import validate_inputs
-from lifq.hdl.datapath import latency
-from lifq.hdl.synapses import core_config
 from lifq.spec import NetworkConfig
 
 from .build_cache import build_key, cached_build
 from .harness.network_result import NetworkRtlRun
+from .harness.network_run import lanes_per_layer, network_digest, quiet_windows
 from .harness.network_scoreboard import Mismatch
 from .harness.network_top import NETWORK, monitored_layers, network_design
 from .harness.process import build_root, checked_probability, default_seed
-from .tools import (VERILATOR_MAKE_VARIABLES, SimulationError, ToolMissing, cocotb_runner,
-                    log_tail, tool_environment)
+from .runner import compile_verilog, one_line, waves_format_of
+from .tools import VERILATOR_MAKE_VARIABLES, SimulationError, cocotb_runner, tool_environment
 
 __all__ = ["SIMULATORS", "TEST_MODULE", "run_network_cocotb"]
 
@@ -54,37 +52,6 @@ SIMULATORS = ("icarus", "verilator")
 TEST_MODULE = "lifq.cocotb_tests.test_lif_network"
 TOPLEVEL = NETWORK
 CLOCK_PERIOD_NS = 10
-#: Cycles without any transfer before a healthy network's longest quiet spell.
-STALL_WINDOW = 5000
-
-
-def _windows(net, lanes):
-    """(stall window, drain cycles) of a run, as the harness reckons them: the longest
-    quiet spell of a healthy network is about one step of every layer (G = ⌈N_ℓ/P⌉
-    cycles per input event, N_ℓ to fire) plus the N_ℓ cycles of clearing membranes; a
-    broken one sends extra transfers within a few pipeline depths of the last one."""
-    step = sum(layer.neurons + layer.fan_in * -(-layer.neurons // count)
-               for layer, count in zip(net.layers, lanes))
-    depth = sum(latency(core_config(layer)) + layer.neurons + 8 for layer in net.layers)
-    return STALL_WINDOW + 2 * step, 2 * depth + 64
-
-
-def _digest(net):
-    text = json.dumps(net.to_dict(), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _waves_format(waves):
-    if waves is None:
-        return None
-    return "fst" if str(waves).lower().endswith(".fst") else "vcd"
-
-
-def _one_line(error):
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
-
-
 #: Yosys's Verilog makes every ``always @*`` block sensitive to one register
 #: per module, ``reg \$auto$verilog_backend.cc:…:dump_module$N = 0;``, so
 #: that each block runs once at time 0.  On Icarus under cocotb the
@@ -103,7 +70,8 @@ def icarus_time_zero(text):
 
 
 def _build(simulator, design, description, waves_format, root):
-    """Generate and compile the network's Verilog unless a build of it exists."""
+    """Generate and compile the network's Verilog unless a build of it exists
+    (``design()`` makes the :class:`lifq.hdl.Network`)."""
     from amaranth.back import verilog
 
     key = build_key(kind="network-cocotb", version=2, simulator=simulator, waves=waves_format,
@@ -113,31 +81,10 @@ def _build(simulator, design, description, waves_format, root):
 
     def make(folder):
         source = folder / f"{TOPLEVEL}.v"
-        text = verilog.convert(design, name=TOPLEVEL, emit_src=False)
+        text = verilog.convert(design(), name=TOPLEVEL, emit_src=False)
         source.write_text(icarus_time_zero(text) if simulator == "icarus" else text)
         (folder / "design.json").write_text(json.dumps(description, indent=1) + "\n")
-        sim_build = folder / "sim_build"
-        if sim_build.exists():
-            shutil.rmtree(sim_build)
-        build_args = []
-        if simulator == "verilator":
-            build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--output-split", "1000"]
-            if waves_format == "fst":
-                build_args.append("--trace-fst")
-        log = folder / "build.log"
-        try:
-            with tool_environment(simulator):
-                runner.build(sources=[source], hdl_toplevel=TOPLEVEL, build_dir=sim_build,
-                             timescale=("1ns", "1ps"), build_args=build_args,
-                             waves=waves_format is not None, log_file=log)
-        except (RuntimeError, SystemExit, OSError) as error:
-            if waves_format == "fst" and "lz4.h" in log_tail(log, 200):
-                raise ToolMissing("verilator: writing FST needs the lz4 headers (Debian: "
-                                  "apt-get install liblz4-dev); or ask for a .vcd file") from None
-            raise SimulationError(f"{simulator} build of {source} failed "
-                                  f"({_one_line(error)})", log) from None
-        for header in sim_build.glob("*.gch"):  # Verilator's large precompiled headers
-            header.unlink()
+        compile_verilog(runner, simulator, source, TOPLEVEL, folder, waves_format)
         return TOPLEVEL
 
     folder, _ = cached_build(root / simulator / "network", key, make)
@@ -215,14 +162,17 @@ def run_network_cocotb(net, inputs, simulator="icarus", *, lanes=1, fifo_depth=N
     input_gaps = checked_probability("input_gaps", input_gaps)
     output_stalls = checked_probability("output_stalls", output_stalls)
     seed = default_seed(seed)
-    # Building the design checks the lanes and what every layer can build.
-    design = network_design(net, lanes=lanes, fifo_depth=fifo_depth, debug=debug,
-                            mutation=mutation)
+    # Built only when no build of it is cached (building checks what every layer can
+    # build; a cached build was checked when it was made).
+    def design():
+        return network_design(net, lanes=lanes, fifo_depth=fifo_depth, debug=debug,
+                              mutation=mutation)
+
     layers = monitored_layers(net, debug)
-    description = dict(network=_digest(net), lanes=lanes, fifo_depth=fifo_depth, debug=debug,
-                       mutation=None if mutation is None else
+    description = dict(network=network_digest(net), lanes=lanes, fifo_depth=fifo_depth,
+                       debug=debug, mutation=None if mutation is None else
                        [mutation[0], dataclasses.asdict(mutation[1])])
-    waves_format = _waves_format(waves)
+    waves_format = waves_format_of(waves)
     waves_path = pathlib.Path(waves).resolve() if waves is not None else None
     folder, sim_build, runner = _build(simulator, design, description, waves_format,
                                        build_root(build_dir))
@@ -230,7 +180,7 @@ def run_network_cocotb(net, inputs, simulator="icarus", *, lanes=1, fifo_depth=N
     runs = folder / "runs"
     runs.mkdir(exist_ok=True)
     run_dir = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=runs))
-    stall_window, drain = _windows(net, design.lanes)
+    stall_window, drain = quiet_windows(net, lanes_per_layer(net, lanes))
     result_path = run_dir / "result.json"
     job_file = run_dir / "job.json"
     job_file.write_text(json.dumps({
@@ -257,14 +207,14 @@ def run_network_cocotb(net, inputs, simulator="icarus", *, lanes=1, fifo_depth=N
     except SystemExit:
         pass  # a failing cocotb test: the result file says what happened
     except (RuntimeError, OSError) as error:
-        raise SimulationError(f"{simulator} run failed ({_one_line(error)})", log) from None
+        raise SimulationError(f"{simulator} run failed ({one_line(error)})", log) from None
     if not result_path.exists():
         raise SimulationError(f"{simulator} run wrote no result (the simulator or the "
                               "testbench crashed)", log)
     summary = json.loads(result_path.read_text())
     samples, steps, _ = inputs.shape
     run = NetworkRtlRun(
-        net=net, samples=samples, steps=steps, lanes=design.lanes,
+        net=net, samples=samples, steps=steps, lanes=lanes_per_layer(net, lanes),
         updates=[None if rows is None else _table(rows) for rows in summary["updates"]],
         events=_table(summary["events"]), expected=simulate_network(net, inputs),
         mismatch=_mismatch(summary["mismatch"]), hung=summary["hung"],

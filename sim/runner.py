@@ -175,36 +175,51 @@ def _build(simulator, jobs, bundle, waves_format, build_root):
         source.write_text(verilog.convert(_design(jobs, bundle), name=toplevel, emit_src=False))
         (folder / "configs.json").write_text(json.dumps(
             [job.cfg.to_dict() for job in jobs], indent=1) + "\n")
-        sim_build = folder / "sim_build"
-        if sim_build.exists():
-            shutil.rmtree(sim_build)
-        build_args = []
-        if simulator == "verilator":
-            # Small C++ files compile faster in parallel and no slower at run time.
-            build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--output-split", "1000"]
-            if waves_format == "fst":
-                build_args.append("--trace-fst")
-        log = folder / "build.log"
-        try:
-            with tool_environment(simulator):
-                runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=sim_build,
-                             timescale=("1ns", "1ps"), build_args=build_args,
-                             waves=waves_format is not None, log_file=log)
-        except (RuntimeError, SystemExit, OSError) as error:
-            if waves_format == "fst" and "lz4.h" in log_tail(log, 200):
-                raise ToolMissing("verilator: writing FST needs the lz4 headers (Debian: "
-                                  "apt-get install liblz4-dev); or ask for a .vcd file") from None
-            raise SimulationError(f"{simulator} build of {source} failed "
-                                  f"({_one_line(error)})", log) from None
-        for header in sim_build.glob("*.gch"):  # Verilator's 2×80 MB precompiled headers
-            header.unlink()
+        compile_verilog(runner, simulator, source, toplevel, folder, waves_format)
         return toplevel
 
     folder, _ = cached_build(build_root / simulator, key, make)
     return folder, folder / "sim_build", runner
 
 
-def _one_line(error):
+def compile_verilog(runner, simulator, source, toplevel, folder, waves_format):
+    """Compile ``source`` (top module ``toplevel``) with cocotb's ``runner`` into
+    ``folder/sim_build``, its log in ``folder/build.log``.
+
+    Raises
+    ------
+    ToolMissing
+        Verilator asked for FST waves without the lz4 headers.
+    SimulationError
+        A failed build (one line naming the log).
+    """
+    sim_build = folder / "sim_build"
+    if sim_build.exists():
+        shutil.rmtree(sim_build)
+    build_args = []
+    if simulator == "verilator":
+        # Small C++ files compile faster in parallel and no slower at run time.
+        build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--output-split", "1000"]
+        if waves_format == "fst":
+            build_args.append("--trace-fst")
+    log = folder / "build.log"
+    try:
+        with tool_environment(simulator):
+            runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=sim_build,
+                         timescale=("1ns", "1ps"), build_args=build_args,
+                         waves=waves_format is not None, log_file=log)
+    except (RuntimeError, SystemExit, OSError) as error:
+        if waves_format == "fst" and "lz4.h" in log_tail(log, 200):
+            raise ToolMissing("verilator: writing FST needs the lz4 headers (Debian: "
+                              "apt-get install liblz4-dev); or ask for a .vcd file") from None
+        raise SimulationError(f"{simulator} build of {source} failed "
+                              f"({one_line(error)})", log) from None
+    for header in sim_build.glob("*.gch"):  # Verilator's 2×80 MB precompiled headers
+        header.unlink()
+
+
+def one_line(error):
+    """The first line of an exception's text (its type when it has none)."""
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
 
@@ -232,7 +247,8 @@ def _check_job(job):
     job.seed = int(job.seed)
 
 
-def _waves_format(waves):
+def waves_format_of(waves):
+    """``"fst"`` for a .fst path, ``"vcd"`` for any other, None for no waves."""
     if waves is None:
         return None
     return "fst" if str(waves).lower().endswith(".fst") else "vcd"
@@ -270,7 +286,7 @@ def _run(simulator, jobs, *, bundle, waves, build_dir, keep):
         _check_job(job)
     build_root = pathlib.Path(build_dir if build_dir is not None else default_build_dir())
     build_root = build_root.resolve()
-    waves_format = _waves_format(waves)
+    waves_format = waves_format_of(waves)
     waves_path = pathlib.Path(waves).resolve() if waves is not None else None
     folder, sim_build, runner = _build(simulator, jobs, bundle, waves_format, build_root)
     toplevel = BUNDLE_TOPLEVEL if bundle else TOPLEVEL
@@ -299,7 +315,7 @@ def _run(simulator, jobs, *, bundle, waves, build_dir, keep):
     except SystemExit:
         pass  # a failing cocotb test: the result files say what happened
     except (RuntimeError, OSError) as error:
-        raise SimulationError(f"{simulator} run failed ({_one_line(error)})", log) from None
+        raise SimulationError(f"{simulator} run failed ({one_line(error)})", log) from None
 
     results = []
     for index, job in enumerate(jobs):

@@ -19,7 +19,7 @@ from lifq.golden import simulate
 from lifq.golden.experiments import hardware, sqnr, trains
 from lifq.progress import ProgressBar
 from lifq.sim import engines
-from lifq.spec import InputError, LifqError
+from lifq.spec import LifqError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -42,14 +42,14 @@ NETWORK_HARNESS = Harness("lifq_network_harness.cpp", "lifq_network_harness_tb.s
                           "lifq_network_harness_tb", TOP)
 
 
-def _lanes(net, lanes):
+def lanes_per_layer(net, lanes):
     """P of every layer, as :class:`lifq.hdl.Network` reads ``lanes`` (it checks them)."""
     if isinstance(lanes, int) and not isinstance(lanes, bool):
         return [min(lanes, layer.neurons) for layer in net.layers]
     return list(lanes)
 
 
-def _windows(net, lanes):
+def quiet_windows(net, lanes):
     """(stall window, drain cycles) of a network's run.
 
     The longest quiet spell of a healthy network is about one step of every
@@ -63,7 +63,7 @@ def _windows(net, lanes):
     return STALL_WINDOW + 2 * step, 2 * depth + 64
 
 
-def _digest(net):
+def network_digest(net):
     """A short hash of a network's JSON (its weights can be large for a cache key)."""
     text = json.dumps(net.to_dict(), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -87,7 +87,7 @@ class NetworkHarnessRun:
         self.simulator, self.run_dir = label, run_dir
         self._layers = monitored_layers(net, debug)
         self._keep = keep
-        self.stall_window, drain = _windows(net, lanes)
+        self.stall_window, drain = quiet_windows(net, lanes)
         output = EventFormat.spikes(net.layers[-1].neuron).layout
         self._stimulus, self._results = run_dir / "stimulus.bin", run_dir / "results.bin"
         plan = EventPlan(inputs, per_step=[0] + [net.layers[n].neurons for n in self._layers],
@@ -193,8 +193,8 @@ def start_network_harness(net, inputs, simulator="verilator", *, lanes=1, fifo_d
               checked_probability("output_stalls", output_stalls))
     seed = default_seed(seed)
     top_text = network_top(net, debug)           # also checks what a layer can build
-    description = dict(network=_digest(net), lanes=lanes, fifo_depth=fifo_depth, debug=debug,
-                       mutation=None if mutation is None else
+    description = dict(network=network_digest(net), lanes=lanes, fifo_depth=fifo_depth,
+                       debug=debug, mutation=None if mutation is None else
                        [mutation[0], dataclasses.asdict(mutation[1])])
     build = build_design(
         NETWORK_HARNESS, simulator, build_root(build_dir), description=description,
@@ -202,7 +202,7 @@ def start_network_harness(net, inputs, simulator="verilator", *, lanes=1, fifo_d
                                       mutation=mutation),
         module=NETWORK, top_text=top_text, streams=1 + len(monitored_layers(net, debug)),
         netlist=netlist)
-    return NetworkHarnessRun(net, inputs, lanes=_lanes(net, lanes), debug=debug, seed=seed,
+    return NetworkHarnessRun(net, inputs, lanes=lanes_per_layer(net, lanes), debug=debug, seed=seed,
                              pacing=pacing, build=build, label=run_label(simulator, netlist),
                              run_dir=run_folder(build), keep=keep)
 
