@@ -149,7 +149,8 @@ class LIFCore(wiring.Component):
         m.d.comb += advance.eq(~self.updates.valid | self.updates.ready)
 
         accept, first = self._input_stage(m, params, read, advance)
-        registers = self._pipeline(m, params, advance, accept, first)
+        stage_params = self._stage_parameters(m, params)
+        registers = self._pipeline(m, stage_params, advance, accept, first)
         valids = [valid for _, valid, _ in registers]
         m.d.comb += self.in_flight.eq(sum(valids) + self.updates.valid)
         restart, clear_requested, empty = self._clear(m, valids, advance, accept)
@@ -158,12 +159,14 @@ class LIFCore(wiring.Component):
         m.d.comb += self.clearing.eq(clearing | clear_requested | self.clear)
         blocked = self.clearing
         held = None   # the parameter write waiting to be applied: (pending, address, value)
+        applying = Const(0)
         if cfg.programmable:
-            held = self._parameter_port(m, params, valids, writes)
+            held, applying = self._parameter_port(m, params, valids, writes)
             blocked = blocked | held[0]
         self._hazard_and_ready(m, advance, valids, blocked)
         if platform == "formal":
-            self._invariants(m, params, clearing, write_neuron, valids, empty)
+            self._invariants(m, params, stage_params, clearing, write_neuron, valids, empty,
+                             applying)
             if cfg.reset == "mod" and cfg.signed:   # otherwise the premise is never true
                 self._theorem_1(m, params, accept, held, registers, membranes, read)
         return m
@@ -190,13 +193,31 @@ class LIFCore(wiring.Component):
                   Register.BIAS: (params.bias, lambda value: value)}
         return params, writes
 
+    def _stage_parameters(self, m, params):
+        """The parameters as the pipeline stages read them.
+
+        The divide steps read −θ from a copy without a reset that powers up as
+        zero.  A register that powers up with ones (−θ does) is, on iCE40, a
+        flip-flop between two inverting LUTs, and the LUT after it sat in front
+        of every divide step's carry chain, on the critical path.  The copy
+        follows the register a cycle later, which no update sees: a write
+        applies with the pipeline empty and blocks the current of that cycle,
+        and after a reset nothing is in flight.
+        """
+        if not self._config.programmable:
+            return params
+        copy = Signal.like(params.negative_threshold, name="divide_threshold",
+                           reset_less=True, init=0)
+        m.d.sync += copy.eq(params.negative_threshold)
+        return datapath.Parameters(copy, params.decay, params.bias)
+
     def _parameter_port(self, m, params, valids, writes):
         """Apply parameter writes between updates.
 
         A write is taken into a holding register, its range is checked in the
         next cycle, and it is applied once the pipeline is empty; meanwhile
-        no new current is taken.  Returns the held write: ``(pending, address,
-        value)``.
+        no new current is taken.  Returns the held write, ``(pending, address,
+        value)``, and the cycle it is applied.
         """
         cfg = self._config
         port = self.parameters
@@ -226,7 +247,7 @@ class LIFCore(wiring.Component):
             for register, (target, stored) in writes.items():
                 with m.If(accepted[register]):
                     m.d.sync += target.eq(stored(value))
-        return pending, address, value
+        return (pending, address, value), apply
 
     # -- the update path ----------------------------------------------------------------
 
@@ -339,7 +360,8 @@ class LIFCore(wiring.Component):
 
     # -- formal verification ------------------------------------------------------------
 
-    def _invariants(self, m, params, clearing, write_neuron, valids, empty):
+    def _invariants(self, m, params, stage_params, clearing, write_neuron, valids, empty,
+                    applying):
         """The counters agree with each other (elaborated for ``"formal"`` only).
 
         With the ports' own properties (nothing lost, in order), these make a
@@ -350,7 +372,12 @@ class LIFCore(wiring.Component):
         m.d.comb += [Assert(self.next_neuron < n, "next neuron < N"),
                      Assert(write_neuron < n, "write-back neuron < N"),
                      Assert(empty == (~Cat(*valids).any() & ~self.updates.valid),
-                            "registered empty = nothing in flight")]
+                            "registered empty = nothing in flight"),
+                     Assert(~applying | ~Cat(*valids).any(),
+                            "a parameter write applies with the pipeline empty"),
+                     Assert(~Cat(*valids).any() | (stage_params.negative_threshold
+                                                   == params.negative_threshold),
+                            "the stages' copy of -theta = the register while in flight")]
         with m.If(clearing):
             m.d.comb += Assert(self.in_flight == 0, "clearing: nothing in flight")
         with m.Else():
