@@ -9,6 +9,7 @@ import json
 import math
 import os
 import pathlib
+import stat
 import sys
 import tempfile
 
@@ -204,12 +205,25 @@ def replacing(path):
         os.close(handle)
         temporary = pathlib.Path(name)
         yield temporary
+        # mkstemp makes the file private (0600): give it the mode of the file it replaces,
+        # or of any new file (0666 less the umask), as a plain open() would.
+        os.chmod(temporary, _mode_of(path))
         os.replace(temporary, path)
     except OSError as error:
         raise InputError(f"{path}: cannot write: {error.strerror or error}") from None
     finally:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
+
+
+def _mode_of(path):
+    """The permission bits a file written at ``path`` should have."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_text(path, text):

@@ -8,6 +8,7 @@ traceback, and no file in the scratch folder created or changed.
 
 import json
 import os
+import stat
 import subprocess
 import sys
 
@@ -267,6 +268,24 @@ def test_a_failed_write_leaves_no_partial_file(scratch, tmp_path):
     assert len(process.stderr.splitlines()) == 1 and "cannot write" in process.stderr
     assert (folder / "r.json").read_text() == "previous result\n"
     assert sorted(p.name for p in folder.iterdir()) == ["r.json", "s.json"]
+
+
+def test_outputs_get_the_mode_a_plain_write_gives(tmp_path):
+    """Atomic writes go through a private temporary file; the output still gets the
+    mode of the file it replaces, or 0666 less the umask when new."""
+    (tmp_path / "s.json").write_text(json.dumps({"config": {"neurons": 2},
+                                                 "currents": [[1, 2]]}))
+    (tmp_path / "kept.json").write_text("old\n")
+    os.chmod(tmp_path / "kept.json", 0o640)
+    script = ("import os, sys; os.umask(0o022); from lifq.cli import main; "
+              "sys.exit(main(sys.argv[1:]))")
+    for name in ("new.json", "kept.json"):
+        process = subprocess.run([sys.executable, "-c", script, "golden", "s.json", "-o", name],
+                                 cwd=tmp_path, capture_output=True, text=True)
+        assert process.returncode == 0, process.stderr
+    assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "kept.json").stat().st_mode) == 0o640
+    assert (tmp_path / "kept.json").read_text() != "old\n"
 
 
 # --- the Python API ---------------------------------------------------------------------
