@@ -211,6 +211,12 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
     result = subprocess.run(["sh", f"build_{NAME}.sh"], cwd=build_dir, env=env,
                             capture_output=True, text=True)
     if result.returncode != 0:
+        placer_log = pathlib.Path(build_dir) / f"{NAME}.tim"   # nextpnr's --log
+        placer = placer_log.read_text(errors="replace") if placer_log.exists() else ""
+        full = _does_not_fit(result.stderr + result.stdout + placer, spec.family)
+        if full is not None:
+            raise BuildError(f"the design does not fit the {spec.device}: {full}; fewer "
+                             f"--lanes or a smaller network; logs in {build_dir}")
         raise BuildError(f"the toolchain failed ({_last_error(result, build_dir)}); "
                          f"logs in {build_dir}")
 
@@ -231,6 +237,26 @@ def check_timing(report):
         raise TimingError(f"timing not met on {report['board']}: Fmax "
                           f"{report['fmax_mhz']:.2f} MHz is below the "
                           f"{report['clock_mhz']:.2f} MHz clock", report)
+
+
+def _does_not_fit(output, family):
+    """What the placer ran out of ("32 block RAMs of 30"), or None when it did not.
+
+    nextpnr lists the device utilisation (``ICESTORM_RAM:  32/  30  106%``)
+    before it gives up with "no BELs remaining to implement cell type …".
+    """
+    match = re.search(r"no BELs remaining to implement cell type '(\w+)'", output)
+    if match is None:
+        return None
+    cell = match[1]
+    spelled = {"logic_cells": "logic cells", "flip_flops": "flip-flops",
+               "block_rams": "block RAMs", "dsps": "DSPs"}
+    names = {name: spelled[key] for key, cells in RESOURCES[family].items() for name in cells}
+    what = names.get(cell, f"{cell} cells")
+    usage = re.search(rf"\b{cell}:\s*(\d+)/\s*(\d+)", output)
+    if usage is None:
+        return f"not enough {what}"
+    return f"{usage[1]} {what} of {usage[2]}"
 
 
 def _last_error(result, build_dir):

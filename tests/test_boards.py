@@ -475,3 +475,18 @@ def test_bitstream_builds_and_meets_timing(board, tmp_path, capsys):
     # The same numbers at a clock above Fmax fail loudly.
     with pytest.raises(TimingError, match="timing not met"):
         check_timing({**report, "clock_mhz": report["fmax_mhz"] + 1})
+
+
+def test_a_design_too_large_names_what_ran_out():
+    """nextpnr's log of the digits network at P = 2 on the UP5K (it needs 32 of the 30
+    block RAMs): the build error says what does not fit instead of the placer's words."""
+    from lifq.boards.build import _does_not_fit
+
+    log = ("Info: Device utilisation:\n"
+           "Info: \t         ICESTORM_LC:    4455/   5280    84%\n"
+           "Info: \t        ICESTORM_RAM:      32/     30   106%\n"
+           "ERROR: Unable to place cell 'link.network.layer_0.core.membranes.0.0_RAM', no BELs "
+           "remaining to implement cell type 'ICESTORM_RAM'\n")
+    assert _does_not_fit(log, "ice40") == "32 block RAMs of 30"
+    assert _does_not_fit(log.replace("ICESTORM_RAM", "DP16KD"), "ecp5") == "32 block RAMs of 30"
+    assert _does_not_fit("ERROR: Unable to route", "ice40") is None
