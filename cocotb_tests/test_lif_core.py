@@ -19,40 +19,24 @@ fails if any job saw a mismatch, a lost, extra or reordered transfer or a hang.
 """
 
 import json
-import os
-import random
 
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
 
+from .jobs import job_file, job_seed
 from .lifq_tb import CoreTestbench
-
-
-def _job_file():
-    path = cocotb.plusargs.get("lifq_job") or os.environ.get("LIFQ_JOB")
-    if not path:
-        raise RuntimeError("no job file: pass +lifq_job=PATH or set LIFQ_JOB")
-    return path
-
-
-def _seed(job):
-    if job.get("seed") is not None:
-        return int(job["seed"])
-    if os.environ.get("LIFQ_SEED"):
-        return int(os.environ["LIFQ_SEED"])
-    return random.SystemRandom().randrange(1 << 31)
 
 
 @cocotb.test()
 async def lif_core_matches_golden(dut):
     """Every output transfer equals the golden model, none lost, extra or reordered."""
-    with open(_job_file(), encoding="utf-8") as file:
+    with open(job_file(), encoding="utf-8") as file:
         spec = json.load(file)
     period = int(spec.get("clock_period_ns", 10))
     jobs = spec["jobs"]
     for job in jobs:
-        job["seed"] = _seed(job)
+        job["seed"] = job_seed(job)
 
     dut.rst.value = 1
     Clock(dut.clk, period, unit="ns").start()

@@ -43,8 +43,8 @@ from .harness.network_run import lanes_per_layer, network_digest, quiet_windows
 from .harness.network_scoreboard import Mismatch
 from .harness.network_top import NETWORK, monitored_layers, network_design
 from .harness.process import build_root, checked_probability, default_seed
-from .runner import compile_verilog, one_line, waves_format_of
-from .tools import VERILATOR_MAKE_VARIABLES, SimulationError, cocotb_runner, tool_environment
+from .runner import compile_verilog, run_cocotb_test, waves_format_of
+from .tools import VERILATOR_MAKE_VARIABLES, SimulationError, cocotb_runner
 
 __all__ = ["SIMULATORS", "TEST_MODULE", "run_network_cocotb"]
 
@@ -188,26 +188,8 @@ def run_network_cocotb(net, inputs, simulator="icarus", *, lanes=1, fifo_depth=N
         "inputs": inputs.tolist(), "layers": layers, "seed": seed, "input_gaps": input_gaps,
         "output_stalls": output_stalls, "stall_window": stall_window, "drain_cycles": drain,
         "result": str(result_path)}))
-    log = run_dir / "sim.log"
-    plusargs, test_args = [f"+lifq_job={job_file}"], []
-    if waves_path is not None:
-        waves_path.parent.mkdir(parents=True, exist_ok=True)
-        if simulator == "icarus":
-            plusargs.append(f"+dumpfile_path={waves_path}")
-        else:
-            test_args = ["--trace-file", str(waves_path)]
-    try:
-        with tool_environment(simulator):
-            runner.test(test_module=TEST_MODULE, hdl_toplevel=TOPLEVEL,
-                        hdl_toplevel_lang="verilog", build_dir=sim_build, test_dir=run_dir,
-                        plusargs=plusargs, test_args=test_args,
-                        extra_env={"LIFQ_JOB": str(job_file)},
-                        waves=waves_format is not None, timescale=("1ns", "1ps"),
-                        results_xml=str(run_dir / "results.xml"), log_file=log)
-    except SystemExit:
-        pass  # a failing cocotb test: the result file says what happened
-    except (RuntimeError, OSError) as error:
-        raise SimulationError(f"{simulator} run failed ({one_line(error)})", log) from None
+    log = run_cocotb_test(runner, simulator, TEST_MODULE, TOPLEVEL, sim_build, run_dir,
+                          job_file, waves_path, waves_format)
     if not result_path.exists():
         raise SimulationError(f"{simulator} run wrote no result (the simulator or the "
                               "testbench crashed)", log)

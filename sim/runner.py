@@ -218,6 +218,40 @@ def compile_verilog(runner, simulator, source, toplevel, folder, waves_format):
         header.unlink()
 
 
+def run_cocotb_test(runner, simulator, test_module, toplevel, sim_build, run_dir, job_file,
+                    waves_path, waves_format):
+    """Run cocotb ``test_module`` on a build, its job file passed as ``+lifq_job``;
+    returns the log's path.  A failing test is not an error here (its result files say
+    what happened); a simulator that could not run is.
+
+    Raises
+    ------
+    SimulationError
+        The simulator did not run (one line naming the log).
+    """
+    log = run_dir / "sim.log"
+    plusargs, test_args = [f"+lifq_job={job_file}"], []
+    if waves_path is not None:
+        waves_path.parent.mkdir(parents=True, exist_ok=True)
+        if simulator == "icarus":
+            plusargs.append(f"+dumpfile_path={waves_path}")
+        else:
+            test_args = ["--trace-file", str(waves_path)]
+    try:
+        with tool_environment(simulator):
+            runner.test(test_module=test_module, hdl_toplevel=toplevel,
+                        hdl_toplevel_lang="verilog", build_dir=sim_build, test_dir=run_dir,
+                        plusargs=plusargs, test_args=test_args,
+                        extra_env={"LIFQ_JOB": str(job_file)},
+                        waves=waves_format is not None, timescale=("1ns", "1ps"),
+                        results_xml=str(run_dir / "results.xml"), log_file=log)
+    except SystemExit:
+        pass  # a failing cocotb test
+    except (RuntimeError, OSError) as error:
+        raise SimulationError(f"{simulator} run failed ({one_line(error)})", log) from None
+    return log
+
+
 def one_line(error):
     """The first line of an exception's text (its type when it has none)."""
     text = str(error).strip().splitlines()
@@ -295,27 +329,8 @@ def _run(simulator, jobs, *, bundle, waves, build_dir, keep):
     runs.mkdir(exist_ok=True)
     run_dir = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=runs))
     job_file = _job_file(jobs, bundle, run_dir)
-    log = run_dir / "sim.log"
-    plusargs = [f"+lifq_job={job_file}"]
-    test_args = []
-    if waves_path is not None:
-        waves_path.parent.mkdir(parents=True, exist_ok=True)
-        if simulator == "icarus":
-            plusargs.append(f"+dumpfile_path={waves_path}")
-        else:
-            test_args = ["--trace-file", str(waves_path)]
-    try:
-        with tool_environment(simulator):
-            runner.test(test_module=TEST_MODULE, hdl_toplevel=toplevel,
-                        hdl_toplevel_lang="verilog", build_dir=sim_build, test_dir=run_dir,
-                        plusargs=plusargs, test_args=test_args,
-                        extra_env={"LIFQ_JOB": str(job_file)},
-                        waves=waves_format is not None, timescale=("1ns", "1ps"),
-                        results_xml=str(run_dir / "results.xml"), log_file=log)
-    except SystemExit:
-        pass  # a failing cocotb test: the result files say what happened
-    except (RuntimeError, OSError) as error:
-        raise SimulationError(f"{simulator} run failed ({one_line(error)})", log) from None
+    log = run_cocotb_test(runner, simulator, TEST_MODULE, toplevel, sim_build, run_dir,
+                          job_file, waves_path, waves_format)
 
     results = []
     for index, job in enumerate(jobs):
