@@ -430,11 +430,15 @@ class LIFCore(wiring.Component):
             names = [name for name, _, _ in registers]
             for index, (_, valid, fields) in enumerate(registers):
                 divides_ahead = sum(name.startswith("divide_") for name in names[index + 1:])
+                # The bounds are on what the fields stand for: v of the leak's
+                # floor and round-up, |u| of its ones' complement or of a divide
+                # step's deferred select.
+                values = datapath.meanings(fields)
                 with m.If(valid):
                     for key, bounded in _theorem_1_bounds(cfg, theta, k_theta,
                                                           divides_ahead).items():
-                        if key in fields:
-                            m.d.comb += Assert(bounded(fields[key]),
+                        if key in values:
+                            m.d.comb += Assert(bounded(values[key]),
                                                f"theorem 1: in flight: {key} bounded")
 
 
