@@ -115,3 +115,13 @@ class OutputPlan:
     def write_text(self, path, text):
         """Write ``text`` to ``path`` (standard output when ``path`` is None), atomically."""
         write_text(path, text)
+
+
+def stimulus_inputs(stimulus, document, config=None):
+    """The files a stimulus command reads, for :class:`OutputPlan`: the stimulus, the
+    ``--config`` and, for a network stimulus naming its network by path, that file
+    (relative to the stimulus)."""
+    inputs = [stimulus, config]
+    if isinstance(document, dict) and isinstance(document.get("network"), str):
+        inputs.append(pathlib.Path(stimulus).parent / document["network"])
+    return inputs

@@ -4,10 +4,8 @@ A stimulus with a ``"network"`` key is a network stimulus (SPEC §6) and
 gives a network result; any other is a single core's (SPEC §4).
 """
 
-import pathlib
-
 from lifq.golden import simulate, simulate_network
-from lifq.outputs import OutputPlan
+from lifq.outputs import OutputPlan, stimulus_inputs
 from lifq.sim.files import dump_result, parse_json, read_text, stimulus_from_document
 from lifq.sim.network_files import dump_network_result, network_stimulus_from_document
 from lifq.spec import InputError
@@ -30,10 +28,7 @@ def register(subparsers):
 def run(args):
     document = parse_json(args.stimulus, read_text(args.stimulus))
     network = isinstance(document, dict) and "network" in document
-    inputs = [args.stimulus, args.config]
-    if network and isinstance(document["network"], str):
-        inputs.append(pathlib.Path(args.stimulus).parent / document["network"])
-    plan = OutputPlan(inputs=inputs)
+    plan = OutputPlan(inputs=stimulus_inputs(args.stimulus, document, args.config))
     output = plan.add("-o", args.output)
     if network:
         if args.config is not None:

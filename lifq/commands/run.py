@@ -5,7 +5,6 @@ board must hold that network, and the result is the network result of
 ``lifq golden``.  Any other stimulus is a single core's (SPEC §4).
 """
 
-import pathlib
 import sys
 
 import numpy as np
@@ -15,7 +14,7 @@ from lifq.boards.host import (BAUD, DEFAULT_BAUD, TIMEOUT, Board, LinkError, Ser
 from lifq.boards.network_host import run_network_stimulus
 from lifq.golden import simulate, simulate_network
 from lifq.options import parse
-from lifq.outputs import OutputPlan
+from lifq.outputs import OutputPlan, stimulus_inputs
 from lifq.sim.files import dump_result, parse_json, read_text, stimulus_from_document
 from lifq.sim.network_files import dump_network_result, network_stimulus_from_document
 from lifq.spec import InputError
@@ -51,10 +50,7 @@ def run(args):
     timeout = parse(args.timeout, "--timeout", TIMEOUT)
     document = parse_json(args.stimulus, read_text(args.stimulus))
     network = isinstance(document, dict) and "network" in document
-    inputs = [args.stimulus, args.config]
-    if network and isinstance(document["network"], str):
-        inputs.append(pathlib.Path(args.stimulus).parent / document["network"])
-    plan = OutputPlan(inputs=inputs)
+    plan = OutputPlan(inputs=stimulus_inputs(args.stimulus, document, args.config))
     output = plan.add("-o", args.output)
     if network:
         if args.config is not None:

@@ -17,7 +17,6 @@ instead (:mod:`lifq.sim.network_runner`), with the same checks and messages.
 """
 
 import contextlib
-import pathlib
 import random
 import sys
 
@@ -26,7 +25,7 @@ import numpy as np
 from lifq.golden import simulate
 from lifq.golden.network import NetworkResult
 from lifq.options import PROBABILITY, SEED, parse, range_limit
-from lifq.outputs import OutputPlan
+from lifq.outputs import OutputPlan, stimulus_inputs
 from lifq.sim.check import describe_mismatch, first_mismatch
 from lifq.sim.files import dump_result, parse_json, read_text, stimulus_from_document
 from lifq.sim.network_files import dump_network_result, network_stimulus_from_document
@@ -172,10 +171,7 @@ def _simulate(args, testbench, cfg, currents, seed, input_gaps, output_stalls, w
 
 def _network_outputs(args, document):
     """The outputs of a network run, checked (with the options that do not apply)."""
-    inputs = [args.stimulus, args.config]
-    if isinstance(document["network"], str):
-        inputs.append(pathlib.Path(args.stimulus).parent / document["network"])
-    plan = OutputPlan(inputs=inputs)
+    plan = OutputPlan(inputs=stimulus_inputs(args.stimulus, document, args.config))
     output = plan.add("-o", args.output)
     waves_formats = (".vcd",) if args.simulator == "amaranth" else (".vcd", ".fst")
     waves = plan.add("--waves", args.waves, suffixes=waves_formats)
