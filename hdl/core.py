@@ -7,10 +7,10 @@ from amaranth.lib.wiring import In, Out
 
 from lifq.spec import NEURON_RANGES, LIFConfig, Register
 
-from . import datapath
+from . import datapath, ecp5
 from .interfaces import (current_signature, neuron_index_shape, parameter_signature,
                          parameter_values_layout, round_robin_next, update_signature)
-from .ranges import in_range
+from .ranges import in_range, registered_reduce
 
 __all__ = ["LIFCore", "MUTATIONS"]
 
@@ -136,21 +136,14 @@ class LIFCore(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg = self._config
-        m.submodules.membranes = membranes = memory.Memory(
-            # Depth 2 at least: a one-word memory would have a zero-width address.
-            shape=signed(cfg.width), depth=max(2, cfg.neurons), init=[])
-        write = membranes.write_port()
-        # Not transparent: a bypass around block RAM would cost logic that grows
-        # with N and a slow path; the hazard check counts the write-back cycle.
-        read = membranes.read_port()
+        membranes, write, read, hard = self._membranes(m, platform)
 
         params, writes = self._parameters(m)
         advance = Signal()  # the whole pipeline moves when the output can take an update
         m.d.comb += advance.eq(~self.updates.valid | self.updates.ready)
 
         accept, first = self._input_stage(m, params, read, advance)
-        stage_params = self._stage_parameters(m, params)
-        registers = self._pipeline(m, stage_params, advance, accept, first)
+        registers, stage_params = self._pipeline(m, params, advance, accept, first, hard)
         valids = [valid for _, valid, _ in registers]
         m.d.comb += self.in_flight.eq(sum(valids) + self.updates.valid)
         restart, clear_requested, empty = self._clear(m, valids, advance, accept)
@@ -170,6 +163,54 @@ class LIFCore(wiring.Component):
             if cfg.reset == "mod" and cfg.signed:   # otherwise the premise is never true
                 self._theorem_1(m, params, accept, held, registers, membranes, read)
         return m
+
+    # -- hard blocks --------------------------------------------------------------------
+
+    def _membranes(self, m, platform):
+        """The membrane memory and the pipeline registers that hard blocks hold.
+
+        Returns the memory (None when a primitive holds it), its write and read
+        ports, and ``{stage: function(entry, params, advance) -> fields}``: the
+        fields of that stage's register that a hard block holds (its function
+        wires the block).  Generic Amaranth everywhere except on ECP5, where
+        Yosys would leave the block RAM's output register and the multiplier's
+        registers unused (see :mod:`lifq.hdl.ecp5`); the registers stand where
+        the generic design has them, so nothing else changes.
+        """
+        cfg = self._config
+        hard = {}
+        on_ecp5 = ecp5.uses_ecp5(platform)
+        if on_ecp5 and ecp5.memory_fits(cfg.neurons):
+            m.submodules.membranes = ram = ecp5.MembraneRAM(signed(cfg.width), cfg.neurons)
+            # The read port's data comes out of the block RAM's output register.
+            hard["membrane_read"] = lambda entry, params, advance: {"v": entry["v"]}
+            membranes, write, read = None, ram.write, ram.read
+        else:
+            m.submodules.membranes = membranes = memory.Memory(
+                # Depth 2 at least: a one-word memory would have a zero-width address.
+                shape=signed(cfg.width), depth=max(2, cfg.neurons), init=[])
+            write = membranes.write_port()
+            # Not transparent: a bypass around block RAM would cost logic that grows
+            # with N and a slow path; the hazard check counts the write-back cycle.
+            read = membranes.read_port()
+        decay_shape = unsigned(cfg.decay_shift + 1)
+        if (on_ecp5 and any(name == "leak_multiply" for name, _ in self._stages)
+                and ecp5.multiplier_fits(signed(cfg.width), decay_shape)):
+            m.submodules.leak_multiplier = multiplier = ecp5.RegisteredMultiplier(
+                signed(cfg.width), decay_shape)
+
+            def operands(entry, params, advance):
+                # The decay enters the multiplier's B register a stage earlier than
+                # the generic product reads it: it changes only with the pipeline
+                # empty, so every update sees the same value either way.
+                m.d.comb += [multiplier.a.eq(entry["v"]), multiplier.b.eq(params.decay),
+                             multiplier.enable.eq(advance)]
+                return {"v": entry["v"]}   # its register is the multiplier's; unused after
+
+            hard["leak_operands"] = operands
+            hard["leak_multiply"] = lambda entry, params, advance: {
+                "product": multiplier.product}
+        return membranes, write, read, hard
 
     # -- parameters ---------------------------------------------------------------------
 
@@ -193,37 +234,47 @@ class LIFCore(wiring.Component):
                   Register.BIAS: (params.bias, lambda value: value)}
         return params, writes
 
-    def _stage_parameters(self, m, params):
-        """The parameters as the pipeline stages read them.
+    def _stage_parameters(self, m, params, name, idle):
+        """The parameters pipeline stage ``name`` reads; ``idle`` is high while the
+        register in front of it holds no update.
 
-        The divide steps read −θ from a copy without a reset that powers up as
-        zero.  A register that powers up with ones (−θ does) is, on iCE40, a
-        flip-flop between two inverting LUTs, and the LUT after it sat in front
-        of every divide step's carry chain, on the critical path.  The copy
-        follows the register a cycle later, which no update sees: a write
-        applies with the pipeline empty and blocks the current of that cycle,
-        and after a reset nothing is in flight.
+        Each divide step reads −θ from a copy of its own, without a reset, that
+        powers up as zero.  Its own: one register bit feeding the adders of
+        every step was, on ECP5, a fan-out whose routing sat in front of every
+        divide chain.  (Each copy loads while its step's input is idle, so the
+        copies differ in their enables and Yosys does not merge them back.)
+        Without a reset: a register that powers up with ones (−θ does) is, on
+        iCE40, a flip-flop between two inverting LUTs, and the LUT after it
+        sat in front of every divide step's carry chain.  A copy follows the
+        register a cycle later, which no update sees: a write applies with the
+        pipeline empty and blocks the current of that cycle, so every copy
+        loads the new value before an update reaches it; after a reset
+        nothing is in flight.
         """
-        if not self._config.programmable:
+        if not (self._config.programmable and name.startswith("divide_")):
             return params
-        copy = Signal.like(params.negative_threshold, name="divide_threshold",
+        copy = Signal.like(params.negative_threshold, name=f"{name}_threshold",
                            reset_less=True, init=0)
-        m.d.sync += copy.eq(params.negative_threshold)
+        with m.If(idle):
+            m.d.sync += copy.eq(params.negative_threshold)
         return datapath.Parameters(copy, params.decay, params.bias)
 
     def _parameter_port(self, m, params, valids, writes):
         """Apply parameter writes between updates.
 
         A write is taken into a holding register, its range is checked in the
-        next cycle, and it is applied once the pipeline is empty; meanwhile
-        no new current is taken.  Returns the held write, ``(pending, address,
-        value)``, and the cycle it is applied.
+        next two cycles (groups of bits, then their combination: a 32-bit
+        check in one cycle was three LUTs and their routing deep), and it is
+        applied once the pipeline is empty; meanwhile no new current is taken.
+        Returns the held write, ``(pending, address, value)``, and the cycle
+        it is applied.
         """
         cfg = self._config
         port = self.parameters
         address = Signal(unsigned(2), name="pending_address")
         value = Signal(signed(32), name="pending_value")
         pending = Signal()   # a write is held and waits for the pipeline to drain
+        checking = Signal()  # the groups of its range check have been registered
         checked = Signal()   # its range check has been registered
         m.d.comb += port.ready.eq(~pending)
         with m.If(port.valid & ~pending):
@@ -234,15 +285,18 @@ class LIFCore(wiring.Component):
         # no current enters while a write is pending, and ``checked`` comes a
         # cycle after a current that entered together with the write.
         drained = Signal()
-        m.d.sync += [checked.eq(pending), drained.eq(~Cat(*valids).any())]
+        m.d.sync += [checking.eq(pending), checked.eq(checking),
+                     drained.eq(~Cat(*valids).any())]
         accepted = {}
         for register in writes:
             accepted[register] = Signal(name=f"write_{register.parameter}")
             low, high = NEURON_RANGES[register.parameter].bounds(cfg)
-            m.d.sync += accepted[register].eq((address == register) & in_range(value, low, high))
+            reduce = registered_reduce(m, f"check_{register.parameter}")
+            m.d.sync += accepted[register].eq((address == register)
+                                              & in_range(value, low, high, reduce))
         apply = checked & drained
         with m.If(apply):
-            m.d.sync += [pending.eq(0), checked.eq(0),
+            m.d.sync += [pending.eq(0), checking.eq(0), checked.eq(0),
                          self.parameter_rejected.eq(~Cat(*accepted.values()).any())]
             for register, (target, stored) in writes.items():
                 with m.If(accepted[register]):
@@ -267,26 +321,34 @@ class LIFCore(wiring.Component):
             m.d.sync += drive.eq(self.currents.payload + params.bias)
         return accept, {"drive": drive, "v": read.data}
 
-    def _pipeline(self, m, params, advance, accept, fields):
+    def _pipeline(self, m, params, advance, accept, fields, hard):
         """Register each stage's result; returns ``(stage, valid, fields)`` of every
-        pipeline register, the membrane read first."""
+        pipeline register, the membrane read first, and the parameters each stage
+        reads (see ``_stage_parameters``).  ``hard`` names the fields a hard block
+        holds instead of a register (see ``_membranes``)."""
         registers = [("read", Signal(name="read_valid"), fields)]
         with m.If(advance):
             m.d.sync += registers[0][1].eq(accept)
+        stage_params = {}
         for name, stage in self._stages:
-            result = stage(fields, params)
+            stage_params[name] = own = self._stage_parameters(m, params, name,
+                                                              ~registers[-1][1])
+            result = stage(fields, own)
+            held = hard[name](fields, own, advance) if name in hard else {}
             # A field means nothing while its valid is low, so it needs no reset; and
             # a register without one is what Yosys packs into a hard block (the leak
             # multiplier's input and output registers of the iCE40 SB_MAC16), where
             # nextpnr times the multiply, and a reset net less to route.
-            fields = {key: Signal(value.shape(), name=f"{name}_{key}", reset_less=True)
+            fields = {key: held[key] if key in held else
+                      Signal(value.shape(), name=f"{name}_{key}", reset_less=True)
                       for key, value in result.items()}
             valid = Signal(name=f"{name}_valid")
             with m.If(advance):
                 m.d.sync += valid.eq(registers[-1][1])
-                m.d.sync += [fields[key].eq(value) for key, value in result.items()]
+                m.d.sync += [fields[key].eq(value) for key, value in result.items()
+                             if key not in held]
             registers.append((name, valid, fields))
-        return registers
+        return registers, stage_params
 
     def _clear(self, m, valids, advance, accept):
         """Hold a clear request until nothing is in flight.
@@ -375,9 +437,11 @@ class LIFCore(wiring.Component):
                             "registered empty = nothing in flight"),
                      Assert(~applying | ~Cat(*valids).any(),
                             "a parameter write applies with the pipeline empty"),
-                     Assert(~Cat(*valids).any() | (stage_params.negative_threshold
-                                                   == params.negative_threshold),
-                            "the stages' copy of -theta = the register while in flight")]
+                     *(Assert(~Cat(*valids).any() | (copy.negative_threshold
+                                                     == params.negative_threshold),
+                              f"{name}'s copy of -theta = the register while in flight")
+                       for name, copy in stage_params.items()
+                       if copy.negative_threshold is not params.negative_threshold)]
         with m.If(clearing):
             m.d.comb += Assert(self.in_flight == 0, "clearing: nothing in flight")
         with m.Else():

@@ -9,24 +9,25 @@ clocks like a plain accumulator:
 stage                 computes                                        present when
 ====================  ==============================================  ===============
 ``membrane_read``     registers v as read from memory                 always
-``leak_multiply``     p = v · d                                       d is not 0 or 2^F
+``leak_operands``     registers v for the multiplier                  d is not 0 or 2^F
+``leak_multiply``     p = v · d                                       (same)
 ``leak_truncate``     floor(p / 2^F), and the 1 that rounds it        (same)
                       toward zero (vl = their sum)
 ``integrate``         u = vl + (i + b), the rounding's 1 as carry-in  always
 ``magnitude``         the sign of u and u XOR sign (|u| − sign)       always
 ``divide_j``          r and r − θ·2^j, take = (r − θ·2^j ≥ 0),        j = q−1 … 0 (mod),
                       k |= take·2^j; r is the previous step's pick    j = 0 (zero, subtract)
-                      by its take (the first: |u|, the sign as
-                      carry-in)
+                      by its take, made after the adders (the first:
+                      |u|, the sign as carry-in)
 ``saturate``          pick r, reset-to-zero, saturate |r| to W bits   always
 ``apply_sign``        k and v' get the sign of u: (x XOR s) + s       always
 ====================  ==============================================  ===============
 
-No carry chain has logic behind it, and at most one LUT in front: a
-negation is an XOR whose + 1 is the carry-in of the next adder, the leak's
-rounding is the carry-in of the integrate stage's adder, and a divide step's
-select by the sign of its difference happens in the next stage, in front of
-that stage's adder.
+No carry chain has more than one LUT in front or behind it: a negation is
+an XOR whose + 1 is the carry-in of the next adder, the leak's rounding is
+the carry-in of the integrate stage's adder, and a divide step's select by
+the sign of its difference happens in the next stage, behind two adders
+that try both candidates (carry select).
 
 Reset-to-mod divides without a divider: because k ≤ 2^q − 1, q
 restoring compare-and-subtract steps against θ·2^j give k and the remainder,
@@ -91,6 +92,11 @@ def stages(cfg, *, strict_divide=False):
     # logic sees it.
     result = [("membrane_read", lambda e, p: dict(e))]
     if cfg.programmable or cfg.decay not in (0, 1 << cfg.decay_shift):
+        # The multiplier's own input and output registers: a DSP block (iCE40
+        # SB_MAC16, ECP5 MULT18X18D) multiplies between two registers of its own,
+        # and the membrane read's register stays in front of it (or, on ECP5, in
+        # the block RAM: see lifq.hdl.ecp5).
+        result.append(("leak_operands", lambda e, p: dict(e)))
         result.append(("leak_multiply", lambda e, p: _leak_multiply(e, p)))
         result.append(("leak_truncate", lambda e, p: _leak_truncate(cfg, e)))
     forget_all = not cfg.programmable and cfg.decay == 0
@@ -174,20 +180,35 @@ def _magnitude(cfg, entry):
 
 def _divide_step(entry, params, bit, strict=False):
     """One restoring step, its select deferred: the step registers both the
-    value it compared (``kept``) and the difference, and the next stage picks
-    one by ``take`` in the LUT in front of its own adder."""
+    value it compared (``kept``) and the difference, and ``take``.
+
+    A later step adds −θ·2^j to both values the previous step registered, in
+    two carry chains straight from registers, and picks by the previous
+    ``take`` after them (carry select): the pick's select, a register with a
+    fan-out of two words, reaches the LUT behind the chains while they
+    ripple, instead of standing in front of one chain.
+    """
+    def compared(value):
+        return (value > 0) if strict else (value >= 0)
+
+    negative_threshold = params.negative_threshold
     if "magnitude_xor" in entry:      # the first step: |u| = magnitude_xor + negative
         width = len(entry["magnitude_xor"])
         kept = entry["magnitude_xor"] + entry["negative"]
-        # Two chains side by side, both straight from registers (written with
-        # ``_add_with_carry``, this measured no faster on iCE40).
-        difference = (entry["magnitude_xor"] + (params.negative_threshold << bit)
-                      + entry["negative"])
+        # Two chains side by side, both straight from registers, the sign the
+        # carry-in of both.
+        difference = _add_with_carry(_difference_width(width, negative_threshold, bit),
+                                     entry["magnitude_xor"], negative_threshold.shift_left(bit),
+                                     entry["negative"])
+        at_least = compared(difference)
     else:
         width = len(entry["kept"])
         kept = magnitude(entry)
-        difference = kept + (params.negative_threshold << bit)
-    take = entry["fire_enable"] & ((difference > 0) if strict else (difference >= 0))
+        from_difference = _minus_threshold(entry["difference"], negative_threshold, bit)
+        from_kept = _minus_threshold(entry["kept"], negative_threshold, bit)
+        difference = Mux(entry["take"], from_difference, from_kept)
+        at_least = Mux(entry["take"], compared(from_difference), compared(from_kept))
+    take = entry["fire_enable"] & at_least
     k = entry["k"] | (take << bit)
     return {
         **_keep(entry, "negative", "fire_enable"),
@@ -196,6 +217,22 @@ def _divide_step(entry, params, bit, strict=False):
         "take": take,
         "k": k[:len(entry["k"])],
     }
+
+
+def _difference_width(width, negative_threshold, bit):
+    """Bits of r − θ·2^j for an unsigned ``width``-bit r: it lies between
+    −2^(W−1+j) and 2^width, W the width of −θ."""
+    return max(width, len(negative_threshold) - 1 + bit) + 1
+
+
+def _minus_threshold(value, negative_threshold, bit):
+    """value − θ·2^j (value unsigned), as a signed value just as wide as it needs.
+
+    The j low bits of θ·2^j are zero: they pass through and the adder (one
+    carry chain) starts at bit j, j bits shorter."""
+    result_width = _difference_width(len(value), negative_threshold, bit)
+    high = value[bit:] + negative_threshold
+    return Cat(value[:bit], high[:result_width - bit]).as_signed()
 
 
 def magnitude(entry):

@@ -7,9 +7,9 @@ which are tests on a few bits.  :func:`in_range` picks the cheap form when
 the ends allow it and compares otherwise, so the numbers stay in the table.
 """
 
-from amaranth.hdl import Const, Value
+from amaranth.hdl import Cat, Const, Signal, Value
 
-__all__ = ["in_range"]
+__all__ = ["in_range", "registered_reduce"]
 
 
 def _power_of_two(value):
@@ -17,7 +17,11 @@ def _power_of_two(value):
     return value.bit_length() - 1 if value > 0 and value & (value - 1) == 0 else None
 
 
-def in_range(value, low, high):
+def _direct(bits, operation):
+    return bits.any() if operation == "any" else bits.all() if operation == "all" else bits
+
+
+def in_range(value, low, high, reduce=_direct):
     """An expression: ``low ≤ value ≤ high`` for a signed ``value``.
 
     Parameters
@@ -26,6 +30,11 @@ def in_range(value, low, high):
         A signed value (the parameter port's 32-bit field).
     low, high : int
         The inclusive range, e.g. ``NEURON_RANGES["threshold"].bounds(cfg)``.
+    reduce : callable, optional
+        ``reduce(bits, "any")`` and ``reduce(bits, "all")`` build the OR and
+        AND of ``bits``, ``reduce(test, "test")`` a comparison's result; by
+        default directly.  :func:`registered_reduce` builds them through a
+        register stage instead.
     """
     value = Value.cast(value)
     width = len(value)
@@ -33,20 +42,42 @@ def in_range(value, low, high):
         return Const(0)
 
     def zero_from(bit):                 # value[bit:] == 0: value < 2^bit and not negative
-        return ~value[bit:].any() if bit < width else Const(1)
+        return ~reduce(value[bit:], "any") if bit < width else Const(1)
 
     top = _power_of_two(high + 1)
     if low == -(high + 1) and top is not None and top < width:
         # −2^k … 2^k − 1: the bits from k upwards all repeat the sign.
         upper = value[top:]
-        return upper.all() | ~upper.any()
+        return reduce(upper, "all") | ~reduce(upper, "any")
     if low == 0 and top is not None:
         return zero_from(top)                                        # 0 … 2^k − 1
     if low == 1 and top is not None:
-        return zero_from(top) & value[:top].any()                    # 1 … 2^k − 1
+        return zero_from(top) & reduce(value[:top], "any")           # 1 … 2^k − 1
     exact = _power_of_two(high)
     if low == 0 and exact is not None and exact + 1 <= width:
         # 0 … 2^k: below 2^(k+1), and bit k only with nothing under it.
-        below = value[:exact].any() if exact else Const(0)
-        return zero_from(exact + 1) & ~(value[exact] & below)
-    return (value >= low) & (value <= high)
+        below = reduce(value[:exact], "any") if exact else Const(0)
+        return zero_from(exact + 1) & ~(reduce(value[exact], "test") & below)
+    return reduce((value >= low) & (value <= high), "test")
+
+
+def registered_reduce(m, name):
+    """A ``reduce`` for :func:`in_range` whose check takes one more cycle and is at
+    most a few LUTs deep in each: the OR or AND of each group of four bits (and
+    a comparison's result) goes into a register, and the check combines those.
+    ``name`` prefixes the registers' names."""
+    count = 0
+
+    def reduce(bits, operation):
+        nonlocal count
+        groups = [bits] if operation == "test" else [bits[start:start + 4]
+                                                     for start in range(0, len(bits), 4)]
+        flags = []
+        for group in groups:
+            flag = Signal(name=f"{name}_{count}", reset_less=True)
+            count += 1
+            m.d.sync += flag.eq(_direct(group, operation))
+            flags.append(flag)
+        return _direct(Cat(*flags), "all" if operation == "all" else "any")
+
+    return reduce

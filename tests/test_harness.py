@@ -309,7 +309,7 @@ def test_another_seed_is_another_run(tmp_path):
 NETLIST_CFG = LIFConfig(neurons=16, threshold=64, decay=3900)   # the boards' core, with a leak
 #: Device primitives each netlist must contain: logic, carry, flip-flops, memory, multiplier.
 PRIMITIVES = {"ice40": ["SB_LUT4", "SB_CARRY", "SB_DFF", "SB_RAM40_4K", "SB_MAC16"],
-              "ecp5": ["LUT4", "CCU2C", "TRELLIS_FF", "TRELLIS_DPR16X4", "MULT18X18D"]}
+              "ecp5": ["LUT4", "CCU2C", "TRELLIS_FF", "DP16KD", "MULT18X18D"]}
 
 
 @pytest.mark.parametrize("simulator, family", [("icarus", "ice40"), ("verilator", "ecp5")])
@@ -326,48 +326,42 @@ def test_synthesised_netlist_matches_golden(simulator, family):
     netlist = (pathlib.Path(run.log).parents[2] / f"lif_bundle_{family}.v").read_text()
     for primitive in PRIMITIVES[family]:
         assert f"\n  {primitive} " in netlist, primitive
+    if family == "ecp5":   # lifq.hdl.ecp5's primitives, with their registers
+        assert '.REGMODE_B("OUTREG")' in netlist
+        assert '.REG_OUTPUT_CLK("CLK0")' in netlist and '.REG_INPUTA_CLK("CLK0")' in netlist
 
 
-def test_ecp5_block_ram_without_a_model_is_an_input_error():
-    """128 membranes of 16 bits go into a DP16KD, which Yosys ships as a blackbox only:
-    a one-line error, not a simulation of an empty memory."""
-    cfg = NETLIST_CFG.replace(neurons=128)
-    with pytest.raises(InputError, match="DP16KD block RAM"):
-        run_harness([RtlJob(cfg, [[0] * 128])], "verilator", netlist="ecp5")
+#: ECP5 cores whose memories take every DP16KD data width lifq.hdl.ecp5 picks
+#: (x18, x9 in two blocks, x4 in four, x1 in sixteen), a constant leak, and a
+#: core too wide for one MULT18X18D (the generic multiplier).
+ECP5_CFGS = [LIFConfig(neurons=300, threshold=64, decay=3900, reset="zero"),
+             LIFConfig(neurons=2000, threshold=1000, decay=3000, programmable=False),
+             LIFConfig(neurons=4096, threshold=900, decay=3500, spike_bits=2),
+             LIFConfig(neurons=9000, threshold=700, decay=3700, reset="subtract"),
+             LIFConfig(neurons=40, width=24, threshold=5000, decay=4000)]
+
+
+def test_ecp5_primitives_match_golden_for_every_memory_shape():
+    """One build of five cores: every core's ECP5 netlist — its DP16KD blocks at each
+    data width, the registered MULT18X18D or, for W = 24, Yosys's own multiplier —
+    equal to the golden model, with input gaps and output stalls (the block RAM's
+    output register and the multiplier's registers must hold on a stall)."""
+    rng = np.random.default_rng([BASE_SEED, 23])
+    jobs = [RtlJob(cfg, random_currents(cfg, max(3, 2 * 4096 // cfg.neurons), rng),
+                   seed=BASE_SEED + index, input_gaps=0.1, output_stalls=0.3)
+            for index, cfg in enumerate(ECP5_CFGS)]
+    runs = run_harness(jobs, "verilator", netlist="ecp5", keep=True)
+    for run in runs:
+        assert run.passed, run.report()
+    netlist = (pathlib.Path(runs[0].log).parents[2] / "lif_bundle_ecp5.v").read_text()
+    for width in (18, 9, 4, 1):
+        assert f".DATA_WIDTH_B(32'd{width})" in netlist, width
+    assert netlist.count("\n  MULT18X18D ") >= 4   # three registered ones, Yosys's for W = 24
 
 
 def test_ecp5_netlist_needs_verilator():
     with pytest.raises(InputError, match="Verilator only"):
         run_harness([RtlJob(NETLIST_CFG, [[0] * 16])], "icarus", netlist="ecp5")
-
-
-def test_mult18x18d_model_multiplies_signed_and_unsigned(tmp_path):
-    """The one primitive model lifq writes itself, checked on Icarus against Python."""
-    import subprocess
-
-    from lifq.sim.harness.netlist import mult18x18d_model
-
-    cases = [(3, 5, 0, 0), (0x3FFFF, 2, 1, 0), (0x3FFFF, 0x3FFFF, 1, 1), (0x3FFFF, 0x3FFFF, 0, 0),
-             (0x20000, 0x1FFFF, 1, 1), (12345, 0x3FF00, 0, 1)]
-    lines = ["module check;", "  reg [17:0] a, b; reg sa, sb; wire [35:0] p;",
-             "  MULT18X18D m(" + ", ".join(
-                 [f".A{i}(a[{i}])" for i in range(18)] + [f".B{i}(b[{i}])" for i in range(18)]
-                 + [f".P{i}(p[{i}])" for i in range(36)]
-                 + [".SIGNEDA(sa)", ".SIGNEDB(sb)"]) + ");", "  initial begin"]
-    for a, b, sa, sb in cases:
-        lines.append(f"    a = {a}; b = {b}; sa = {sa}; sb = {sb}; #1 $display(\"%0d\", p);")
-    lines += ["  end", "endmodule"]
-    (tmp_path / "check.v").write_text("\n".join(lines) + "\n")
-    (tmp_path / "model.v").write_text(mult18x18d_model())
-    subprocess.run(["iverilog", "-o", str(tmp_path / "check"), str(tmp_path / "check.v"),
-                    str(tmp_path / "model.v")], check=True)
-    output = subprocess.run(["vvp", "-n", str(tmp_path / "check")], capture_output=True,
-                            text=True, check=True).stdout.split()
-
-    def value(x, signed):
-        return x - (1 << 18) if signed and x >> 17 else x
-    expected = [(value(a, sa) * value(b, sb)) & ((1 << 36) - 1) for a, b, sa, sb in cases]
-    assert [int(x) for x in output] == expected
 
 
 # ---------------------------------------------------------------------------

@@ -117,13 +117,14 @@ LATENCY_ROWS = {
     "subtract, constant, no leak": LIFConfig(reset="subtract", programmable=False),
 }
 
-_STAGE_WORDS = {"membrane_read": "read", "leak_multiply": "leak", "leak_truncate": "leak",
+_STAGE_WORDS = {"membrane_read": "read", "leak_operands": "leak", "leak_multiply": "leak",
+                "leak_truncate": "leak",
                 "integrate": "integrate", "magnitude": "magnitude", "saturate": "saturate",
                 "apply_sign": "sign"}
 
 
 def _stage_text(cfg):
-    """The stage column: ``read, leak×2, integrate, magnitude, divide×4, saturate, sign``."""
+    """The stage column: ``read, leak×3, integrate, magnitude, divide×4, saturate, sign``."""
     words = [_STAGE_WORDS.get(name, "divide") for name, _ in stages(cfg)]
     parts = []
     for word in words:

@@ -158,7 +158,10 @@ def _design_sources(folder, design, module, harness, top_text, netlist, simulato
 
     models, includes, defines = netlists.simulation_sources(netlist, simulator, folder)
     rtlil_path = folder / f"{module}.il"
-    rtlil_path.write_text(rtlil.convert(design(), name=module, emit_src=False))
+    # Elaborated for the family, as a board build elaborates it: the core picks its
+    # hard blocks by the platform's family (lifq.hdl.ecp5).
+    rtlil_path.write_text(rtlil.convert(design(), name=module, emit_src=False,
+                                        platform=netlists.SynthesisTarget(netlist)))
     netlist_path = folder / f"{module}_{netlist}.v"
     netlists.synthesise(rtlil_path, module, netlist, netlist_path, folder / "synth.log")
     return [top, netlist_path, *models], includes, defines

