@@ -45,6 +45,8 @@ class BufferReader(wiring.Component):
         ``size`` bytes (all three sampled with ``start``).
     bank, length, size : In
     buffer : In(memory.ReadPort.Signature)
+        The request buffers, read through a register: a byte arrives two
+        cycles after its address (:class:`lifq.hdl.memories.RegisteredMemory`).
     words : Out(stream.Signature(8 * word_bytes))
     """
 
@@ -76,7 +78,9 @@ class BufferReader(wiring.Component):
                                  length.eq(self.length), size.eq(self.size)]
                     m.next = "ADDRESS"
             with m.State("ADDRESS"):
-                m.next = "DATA"                        # the read port answers next cycle
+                m.next = "FETCH"
+            with m.State("FETCH"):
+                m.next = "DATA"     # the buffer answers through a register: two cycles
             with m.State("DATA"):
                 m.d.sync += [word.eq(Cat(word[8:], self.buffer.data)), at.eq(at + 1),
                              position.eq(position + 1)]

@@ -16,11 +16,12 @@ core's :class:`~boards.executor.RequestExecutor` behind it,
 """
 
 from amaranth.hdl import Module
-from amaranth.lib import memory, stream, wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In
 from amaranth.utils import exact_log2
 
 from lifq.hdl.interfaces import forward
+from lifq.hdl.memories import RegisteredMemory
 from lifq.spec import LIFConfig, NetworkConfig, check_integer
 
 from . import network_protocol, protocol
@@ -136,17 +137,18 @@ class LinkEngine(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.buffer = buffer = memory.Memory(
-            shape=8, depth=2 * self._max_payload, init=[])
+        # Read through a register (the block RAM's own on ECP5): the buffer's
+        # clock-to-data set the ULX3S bitstream's Fmax.
+        m.submodules.buffer = buffer = RegisteredMemory(8, 2 * self._max_payload)
         m.submodules.parser = parser = FrameParser(
             self._requests, timeout=self._timeout, max_payload=self._max_payload)
         m.submodules.executor = executor = self._executor
 
         wiring.connect(m, wiring.flipped(self.rx), parser.rx)
         m.d.comb += parser.rx_error.eq(self.rx_error)
-        wiring.connect(m, parser.buffer, buffer.write_port())
+        wiring.connect(m, parser.buffer, buffer.write)
         wiring.connect(m, parser.jobs, executor.jobs)
-        wiring.connect(m, executor.buffer, buffer.read_port(transparent_for=()))
+        wiring.connect(m, executor.buffer, buffer.read)
         forward(m, self, executor, [name for name in executor.signature.members
                                     if name not in self._INTERNAL])
         return m

@@ -220,16 +220,22 @@ def feed_payload(m, framer, command, tables, serializer, serialized):
         wide constant (INFO) or live value (STATUS).
     """
     index = Signal(16, name="table_index")          # table bytes sent
+    # The byte at ``index`` reaches the framer through a register: the tables'
+    # multiplexers and the framer's own were one path, the ULX3S bitstream's
+    # critical one.  A table byte takes two cycles; the UART needs hundreds.
+    ahead = Signal(8, name="table_byte")
+    fresh = Signal(name="table_byte_fresh")         # ``ahead`` is the byte at ``index``
+    byte = Const(0, 8)
+    for code, value, size in tables:
+        byte = Mux(command == int(code), table_byte(value, index, size), byte)
+    m.d.sync += [ahead.eq(byte), fresh.eq(1)]
     with m.If(framer.header.valid & framer.header.ready):
-        m.d.sync += index.eq(0)
+        m.d.sync += [index.eq(0), fresh.eq(0)]
     with m.If(serialized):
         m.d.comb += [framer.payload.valid.eq(serializer.bytes.valid),
                      framer.payload.payload.eq(serializer.bytes.payload),
                      serializer.bytes.ready.eq(framer.payload.ready)]
     with m.Else():
-        byte = Const(0, 8)
-        for code, value, size in tables:
-            byte = Mux(command == int(code), table_byte(value, index, size), byte)
-        m.d.comb += [framer.payload.valid.eq(1), framer.payload.payload.eq(byte)]
-        with m.If(framer.payload.ready):
-            m.d.sync += index.eq(index + 1)
+        m.d.comb += [framer.payload.valid.eq(fresh), framer.payload.payload.eq(ahead)]
+        with m.If(fresh & framer.payload.ready):
+            m.d.sync += [index.eq(index + 1), fresh.eq(0)]

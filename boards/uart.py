@@ -55,9 +55,12 @@ class UARTTransmitter(wiring.Component):
         shift = Signal(9)                      # data bits then the stop bit, LSB first
         bits = Signal(range(10))               # bits still to send after the current one
         timer = Signal(range(self._divisor))
+        # timer == 0 as a register of its own: the compare sat in front of
+        # ``data.ready`` and, through the reply framer, of its CRC register.
+        timer_zero = Signal(init=1)
 
         last = Signal()  # the stop bit is in its final clock: the next byte may follow at once
-        m.d.comb += [last.eq(self.busy & (timer == 0) & (bits == 0)),
+        m.d.comb += [last.eq(self.busy & timer_zero & (bits == 0)),
                      self.data.ready.eq(~self.busy | last)]
         with m.If(self.data.valid & self.data.ready):
             m.d.sync += [
@@ -65,18 +68,20 @@ class UARTTransmitter(wiring.Component):
                 shift.eq(Cat(self.data.payload, 1)),
                 bits.eq(9),
                 timer.eq(self._divisor - 1),
+                timer_zero.eq(0),              # the divisor is at least 2
                 self.busy.eq(1),
             ]
         with m.Elif(~self.busy):
             pass
-        with m.Elif(timer != 0):
-            m.d.sync += timer.eq(timer - 1)
+        with m.Elif(~timer_zero):
+            m.d.sync += [timer.eq(timer - 1), timer_zero.eq(timer == 1)]
         with m.Elif(bits != 0):
             m.d.sync += [
                 self.tx.eq(shift[0]),
                 shift.eq(shift >> 1),
                 bits.eq(bits - 1),
                 timer.eq(self._divisor - 1),
+                timer_zero.eq(0),
             ]
         with m.Else():
             m.d.sync += self.busy.eq(0)

@@ -181,7 +181,7 @@ class LIFCore(wiring.Component):
         hard = {}
         on_ecp5 = ecp5.uses_ecp5(platform)
         if on_ecp5 and ecp5.memory_fits(cfg.neurons):
-            m.submodules.membranes = ram = ecp5.MembraneRAM(signed(cfg.width), cfg.neurons)
+            m.submodules.membranes = ram = ecp5.BlockRAM(signed(cfg.width), cfg.neurons)
             # The read port's data comes out of the block RAM's output register.
             hard["membrane_read"] = lambda entry, params, advance: {"v": entry["v"]}
             membranes, write, read = None, ram.write, ram.read
@@ -226,12 +226,16 @@ class LIFCore(wiring.Component):
             Signal(unsigned(cfg.decay_shift + 1), init=cfg.decay, name="decay"),
             Signal(signed(cfg.input_width), init=cfg.bias, name="bias"))
         values = self.parameter_values
-        m.d.comb += [values.threshold.eq(-params.negative_threshold), values.decay.eq(params.decay),
+        # θ in a register of its own: read back as −(−θ), a negation's carry chain
+        # sat in front of the board link's reply multiplexers.
+        threshold = Signal.like(values.threshold, init=cfg.threshold, name="threshold")
+        m.d.comb += [values.threshold.eq(threshold), values.decay.eq(params.decay),
                      values.bias.eq(params.bias)]
-        # register → (its signal, the value a write stores there)
-        writes = {Register.THRESHOLD: (params.negative_threshold, lambda value: -value),
-                  Register.DECAY: (params.decay, lambda value: value),
-                  Register.BIAS: (params.bias, lambda value: value)}
+        # register → what a write changes there: (signal, the value it stores), …
+        writes = {Register.THRESHOLD: [(params.negative_threshold, lambda value: -value),
+                                       (threshold, lambda value: value)],
+                  Register.DECAY: [(params.decay, lambda value: value)],
+                  Register.BIAS: [(params.bias, lambda value: value)]}
         return params, writes
 
     def _stage_parameters(self, m, params, name, idle):
@@ -298,9 +302,9 @@ class LIFCore(wiring.Component):
         with m.If(apply):
             m.d.sync += [pending.eq(0), checking.eq(0), checked.eq(0),
                          self.parameter_rejected.eq(~Cat(*accepted.values()).any())]
-            for register, (target, stored) in writes.items():
+            for register, targets in writes.items():
                 with m.If(accepted[register]):
-                    m.d.sync += target.eq(stored(value))
+                    m.d.sync += [target.eq(stored(value)) for target, stored in targets]
         return (pending, address, value), apply
 
     # -- the update path ----------------------------------------------------------------
@@ -457,6 +461,8 @@ class LIFCore(wiring.Component):
             low, high = NEURON_RANGES["threshold"].bounds(cfg)
             theta = -params.negative_threshold
             m.d.comb += [Assert((theta >= low) & (theta <= high), "threshold register in range"),
+                         Assert(self.parameter_values.threshold == theta,
+                                "threshold read back = -(-theta register)"),
                          Assert(params.decay <= 1 << cfg.decay_shift, "decay register <= 2^F")]
 
     def _theorem_1(self, m, params, accept, held, registers, membranes, read):

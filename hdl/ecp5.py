@@ -7,9 +7,10 @@ built from the generic design runs at the speed of those two paths, well
 below the fabric's.  Both blocks have registers of their own; these
 components instantiate the primitives with them:
 
-* :class:`MembraneRAM` — DP16KD with the output register of its read port:
+* :class:`BlockRAM` — DP16KD with the output register of its read port:
   the read latch and the output register stand for the generic design's
-  memory read port and its ``membrane_read`` register;
+  memory read port and its ``membrane_read`` register (and for the board
+  link's request buffer and its read register, :mod:`lifq.hdl.memories`);
 * :class:`RegisteredMultiplier` — MULT18X18D with registered inputs and
   output: they stand for the ``leak_operands`` and ``leak_multiply``
   registers.
@@ -24,12 +25,12 @@ and checks it against the golden model.
 """
 
 from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Signal, Value, signed
-from amaranth.lib import wiring
+from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 __all__ = ["FAMILY", "RAM_CONFIGURATIONS", "MULTIPLIER_WIDTH", "uses_ecp5", "memory_fits",
-           "multiplier_fits", "ram_configuration", "MembraneRAM", "RegisteredMultiplier"]
+           "multiplier_fits", "ram_configuration", "BlockRAM", "RegisteredMultiplier"]
 
 #: The ``family`` of an Amaranth platform these primitives belong to.
 FAMILY = "ecp5"
@@ -63,15 +64,7 @@ def ram_configuration(depth):
     return max(width for width, words in RAM_CONFIGURATIONS.items() if words >= depth)
 
 
-def _write_signature(shape, depth):
-    return wiring.Signature({"addr": Out(range(depth)), "data": Out(shape), "en": Out(1)})
-
-
-def _read_signature(shape, depth):
-    return wiring.Signature({"addr": Out(range(depth)), "en": Out(1), "data": In(shape)})
-
-
-class MembraneRAM(wiring.Component):
+class BlockRAM(wiring.Component):
     """A memory of ``depth`` words in DP16KD block RAM, read through its output register.
 
     Port A writes, port B reads.  Slices of the word go into blocks side by
@@ -89,9 +82,9 @@ class MembraneRAM(wiring.Component):
 
     Attributes
     ----------
-    write : In(Signature(addr, data, en))
+    write : Out(memory.WritePort.Signature)
         ``data`` is written at ``addr`` on a clock edge with ``en``.
-    read : In(Signature(addr, en, data))
+    read : Out(memory.ReadPort.Signature)
         On an edge with ``en``, the word at ``addr`` goes into the read latch
         and the latch's previous word into the output register, ``data``.
         Without ``en`` both hold: ``data`` is the word read two enabled edges ago.
@@ -103,8 +96,10 @@ class MembraneRAM(wiring.Component):
         self._data_width = ram_configuration(depth)
         self._depth = depth
         self._shape = shape
-        super().__init__({"write": In(_write_signature(shape, max(2, depth))),
-                          "read": In(_read_signature(shape, max(2, depth)))})
+        address_width = max(1, ceil_log2(depth))
+        super().__init__({
+            "write": Out(memory.WritePort.Signature(addr_width=address_width, shape=shape)),
+            "read": Out(memory.ReadPort.Signature(addr_width=address_width, shape=shape))})
 
     @property
     def blocks(self):

@@ -140,7 +140,7 @@ def dp16kd_model():
     address bits are byte enables of a write.  The address conventions are the
     ones Yosys's ``brams_map_16kd.v`` uses (bit address: the word address above
     log2 of the data width), so its inferred block RAM and the core's
-    :class:`lifq.hdl.ecp5.MembraneRAM` simulate through the same model.  Other
+    :class:`lifq.hdl.ecp5.BlockRAM` simulate through the same model.  Other
     configurations (mixed widths, an inverted clock, initial contents) stop the
     simulation with a message."""
     inputs, outputs = [], []
