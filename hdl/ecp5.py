@@ -25,9 +25,11 @@ and checks it against the golden model.
 """
 
 from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Signal, Value, signed
-from amaranth.lib import memory, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
+
+from .interfaces import memory_port_members
 
 __all__ = ["FAMILY", "RAM_CONFIGURATIONS", "MULTIPLIER_WIDTH", "uses_ecp5", "memory_fits",
            "multiplier_fits", "ram_configuration", "BlockRAM", "RegisteredMultiplier"]
@@ -96,10 +98,7 @@ class BlockRAM(wiring.Component):
         self._data_width = ram_configuration(depth)
         self._depth = depth
         self._shape = shape
-        address_width = max(1, ceil_log2(depth))
-        super().__init__({
-            "write": Out(memory.WritePort.Signature(addr_width=address_width, shape=shape)),
-            "read": Out(memory.ReadPort.Signature(addr_width=address_width, shape=shape))})
+        super().__init__(memory_port_members(shape, depth))
 
     @property
     def blocks(self):

@@ -1,14 +1,15 @@
 """Payload layouts and stream signatures of the LIF core (SPEC §3)."""
 
 from amaranth.hdl import Mux, signed, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib.wiring import Out
 from amaranth.utils import ceil_log2
 
 from lifq.spec import Register
 
 __all__ = ["ParameterAddress", "neuron_index_shape", "round_robin_next", "update_layout",
            "parameter_write_layout", "parameter_values_layout", "current_signature",
-           "update_signature", "parameter_signature", "forward"]
+           "update_signature", "parameter_signature", "forward", "memory_port_members"]
 
 #: Registers behind the parameter port: the addresses of :class:`lifq.spec.Register`.
 ParameterAddress = Register
@@ -75,3 +76,12 @@ def forward(m, outer, inner, names):
             m.d.comb += inside.eq(outside)
         else:
             m.d.comb += outside.eq(inside)
+
+
+def memory_port_members(shape, depth):
+    """Members ``write`` and ``read`` of a component that is a memory of ``depth``
+    words: Amaranth's own port signatures, so its users connect them like a
+    ``lib.memory`` port."""
+    address_width = max(1, ceil_log2(depth))
+    return {"write": Out(memory.WritePort.Signature(addr_width=address_width, shape=shape)),
+            "read": Out(memory.ReadPort.Signature(addr_width=address_width, shape=shape))}

@@ -2,10 +2,9 @@
 
 from amaranth.hdl import Module, Signal
 from amaranth.lib import memory, wiring
-from amaranth.lib.wiring import Out
-from amaranth.utils import ceil_log2
 
 from . import ecp5
+from .interfaces import memory_port_members
 
 __all__ = ["RegisteredMemory"]
 
@@ -44,10 +43,7 @@ class RegisteredMemory(wiring.Component):
             raise ValueError(f"depth = {depth}: at least 1")
         self._shape = shape
         self._depth = depth
-        address_width = max(1, ceil_log2(depth))
-        super().__init__({
-            "write": Out(memory.WritePort.Signature(addr_width=address_width, shape=shape)),
-            "read": Out(memory.ReadPort.Signature(addr_width=address_width, shape=shape))})
+        super().__init__(memory_port_members(shape, depth))
 
     def elaborate(self, platform):
         m = Module()
