@@ -24,7 +24,7 @@ netlist with models of both primitives (:mod:`lifq.sim.harness.netlist`)
 and checks it against the golden model.
 """
 
-from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Signal, Value, signed
+from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Shape, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -102,8 +102,7 @@ class BlockRAM(wiring.Component):
 
     @property
     def blocks(self):
-        width = len(Const(0, self._shape))
-        return -(-width // self._data_width)
+        return -(-Shape.cast(self._shape).width // self._data_width)
 
     def elaborate(self, platform):
         m = Module()

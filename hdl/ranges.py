@@ -65,19 +65,12 @@ def registered_reduce(m, name):
     """A ``reduce`` for :func:`in_range` whose check takes one more cycle and is at
     most a few LUTs deep in each: the OR or AND of each group of four bits (and
     a comparison's result) goes into a register, and the check combines those.
-    ``name`` prefixes the registers' names."""
-    count = 0
-
+    ``name`` names the registers (Amaranth numbers them apart)."""
     def reduce(bits, operation):
-        nonlocal count
         groups = [bits] if operation == "test" else [bits[start:start + 4]
                                                      for start in range(0, len(bits), 4)]
-        flags = []
-        for group in groups:
-            flag = Signal(name=f"{name}_{count}", reset_less=True)
-            count += 1
-            m.d.sync += flag.eq(_direct(group, operation))
-            flags.append(flag)
+        flags = [Signal(name=name, reset_less=True) for _ in groups]
+        m.d.sync += [flag.eq(_direct(group, operation)) for flag, group in zip(flags, groups)]
         return _direct(Cat(*flags), "all" if operation == "all" else "any")
 
     return reduce
