@@ -24,7 +24,6 @@ grow checks — at the price of speed (one coroutine step per clock and
 stream).
 """
 
-import dataclasses
 import json
 import pathlib
 import re
@@ -34,12 +33,11 @@ import tempfile
 import numpy as np
 
 from lifq.golden import simulate_network
-from lifq.golden.network import validate_inputs
-from lifq.spec import NetworkConfig
 
 from .build_cache import build_key, cached_build
 from .harness.network_result import NetworkRtlRun
-from .harness.network_run import lanes_per_layer, network_digest, quiet_windows
+from .harness.network_run import (lanes_per_layer, network_build_description, network_samples,
+                                  quiet_windows)
 from .harness.network_scoreboard import Mismatch
 from .harness.network_top import NETWORK, monitored_layers, network_design
 from .harness.process import build_root, checked_probability, default_seed
@@ -153,12 +151,7 @@ def run_network_cocotb(net, inputs, simulator="icarus", *, lanes=1, fifo_depth=N
     if simulator not in SIMULATORS:
         raise ValueError(f"simulator = {simulator!r} is unknown: allowed "
                          + ", ".join(SIMULATORS))
-    if not isinstance(net, NetworkConfig):
-        raise TypeError(f"net must be a lifq.spec.NetworkConfig, not {type(net).__name__}")
-    inputs = validate_inputs(net, inputs)
-    inputs = inputs if inputs.ndim == 3 else inputs[None]
-    if inputs.shape[0] < 1 or inputs.shape[1] < 1:
-        raise ValueError(f"inputs of shape {inputs.shape}: at least one sample of one step")
+    inputs = network_samples(net, inputs)
     input_gaps = checked_probability("input_gaps", input_gaps)
     output_stalls = checked_probability("output_stalls", output_stalls)
     seed = default_seed(seed)
@@ -169,9 +162,8 @@ def run_network_cocotb(net, inputs, simulator="icarus", *, lanes=1, fifo_depth=N
                               mutation=mutation)
 
     layers = monitored_layers(net, debug)
-    description = dict(network=network_digest(net), lanes=lanes, fifo_depth=fifo_depth,
-                       debug=debug, mutation=None if mutation is None else
-                       [mutation[0], dataclasses.asdict(mutation[1])])
+    description = network_build_description(net, lanes=lanes, fifo_depth=fifo_depth,
+                                            debug=debug, mutation=mutation)
     waves_format = waves_format_of(waves)
     waves_path = pathlib.Path(waves).resolve() if waves is not None else None
     folder, sim_build, runner = _build(simulator, design, description, waves_format,

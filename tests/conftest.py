@@ -1,4 +1,4 @@
-"""Shared fixtures: the hand-checked vectors of ../shared/vectors."""
+"""Shared fixtures (the hand-checked vectors of ../shared/vectors) and helpers."""
 
 import json
 import os
@@ -29,3 +29,25 @@ class Vector:
 @pytest.fixture(params=vector_names())
 def vector(request):
     return Vector(request.param)
+
+
+def expect_error_reply(board, transport, raw, status, kept, *, before=None):
+    """Send ``raw``, a request the board must refuse, and check the refusal.
+
+    The reply is an error with ``status``; the board's STATUS reply then
+    counts one more error with ``last_error`` = ``status`` and every key in
+    ``kept`` unchanged (``before``: the STATUS before, else asked for now).
+    """
+    from lifq.boards.host import BoardError
+    from lifq.boards.protocol import Command
+
+    before = before or board.status()
+    transport.write(raw)
+    with pytest.raises(BoardError) as error:
+        board.receive(Command.STATUS)
+    assert error.value.status == status, error.value
+    after = board.status()
+    for key in kept:
+        assert after[key] == before[key], key
+    assert after["errors"] == before["errors"] + 1
+    assert after["last_error"] == status

@@ -18,6 +18,7 @@ import pytest
 from amaranth.hdl import Module, UnusedElaboratable
 from amaranth.sim import Simulator
 
+from conftest import expect_error_reply
 from lifq.boards import protocol
 from lifq.boards.build import (REPORT_KEYS, BuildError, TimingError, check_timing, format_report,
                                uart_divisor)
@@ -314,16 +315,7 @@ class TestBadFrames:
         yield transport, board, currents, [spikes, v]
 
     def expect_error(self, board, transport, raw, status, *, before=None):
-        before = before or board.status()
-        transport.write(raw)
-        with pytest.raises(BoardError) as error:
-            board.receive(Command.STATUS)
-        assert error.value.status == status, error.value
-        after = board.status()
-        for key in ("next_neuron", "updates", "threshold", "decay", "bias"):
-            assert after[key] == before[key], key
-        assert after["errors"] == before["errors"] + 1
-        assert after["last_error"] == status
+        expect_error_reply(board, transport, raw, status, ("next_neuron", "updates", "threshold", "decay", "bias"), before=before)
 
     def stimulus(self, values):
         return protocol.encode_request(

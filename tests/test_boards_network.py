@@ -16,9 +16,10 @@ import pathlib
 import numpy as np
 import pytest
 
+from conftest import expect_error_reply
 from lifq.boards import network_protocol, protocol
 from lifq.boards.build import NETWORK_REPORT_KEYS, format_report
-from lifq.boards.host import Board, BoardError, run_stimulus
+from lifq.boards.host import Board, run_stimulus
 from lifq.boards.network_host import (check_network, classify, input_requests,
                                       run_network_stimulus)
 from lifq.boards.network_protocol import NetworkShape
@@ -249,16 +250,7 @@ class TestNetworkBadFrames:
         yield transport, board
 
     def expect_error(self, board, transport, raw, status, *, before=None):
-        before = before or board.status()
-        transport.write(raw)
-        with pytest.raises(BoardError) as error:
-            board.receive(Command.STATUS)
-        assert error.value.status == status, error.value
-        after = board.status()
-        for key in ("steps", "sample_steps", "cycles"):
-            assert after[key] == before[key], key
-        assert after["errors"] == before["errors"] + 1
-        assert after["last_error"] == status
+        expect_error_reply(board, transport, raw, status, ("steps", "sample_steps", "cycles"), before=before)
 
     def request(self, command, payload=b""):
         return protocol.encode_request(command, payload)

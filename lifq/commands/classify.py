@@ -17,10 +17,11 @@ import time
 
 import numpy as np
 
-from lifq.boards.host import BAUD, DEFAULT_BAUD, TIMEOUT, Board, LinkError, SerialTransport
+from lifq.boards.host import Board, LinkError, SerialTransport
 from lifq.boards.network_host import board_sizes, check_network, classify
 from lifq.boards.network_protocol import MAX_STEPS
 from lifq.boards.protocol import BoardKind
+from lifq.commands.link import add_link_options, parse_link_options
 from lifq.golden import simulate_network
 from lifq.golden.datasets import DATASETS, load_dataset
 from lifq.options import parse
@@ -40,8 +41,7 @@ def register(subparsers):
                     "network (lifq build --board … NET.json), T timesteps of the same input "
                     "each, and print the accuracy, the samples per second over the link and "
                     "the board's clock cycles per sample.")
-    parser.add_argument("--port", required=True, metavar="PORT",
-                        help="serial port of the board, e.g. /dev/ttyUSB1 or COM3")
+    add_link_options(parser)
     parser.add_argument("--dataset", choices=DATASETS, required=True,
                         help="data set whose test samples to run (the fixed split)")
     parser.add_argument("--steps", required=True, metavar="T",
@@ -50,19 +50,13 @@ def register(subparsers):
     parser.add_argument("--network", metavar="NET.json",
                         help="the network the board must hold; every score is also compared "
                              "with the golden model (exit 1 at the first difference)")
-    parser.add_argument("--baud", metavar="BAUD", default=str(DEFAULT_BAUD),
-                        help=f"baud rate the bitstream was built for (default {DEFAULT_BAUD})")
-    parser.add_argument("--timeout", metavar="SECONDS", default="1",
-                        help="seconds to wait for a reply (default 1; a simulated board "
-                             "needs more)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
 
 def run(args):
     steps = parse(args.steps, "--steps", STEPS)
-    baud = parse(args.baud, "--baud", BAUD)
-    timeout = parse(args.timeout, "--timeout", TIMEOUT)
+    baud, timeout = parse_link_options(args)
     net = load_network(args.network) if args.network is not None else None
     dataset = load_dataset(args.dataset)
     total = len(dataset.y_test)

@@ -9,15 +9,13 @@ import sys
 
 import numpy as np
 
-from lifq.boards.host import (BAUD, DEFAULT_BAUD, TIMEOUT, Board, LinkError, SerialTransport,
-                              run_stimulus)
+from lifq.boards.host import Board, LinkError, SerialTransport, run_stimulus
 from lifq.boards.network_host import run_network_stimulus
+from lifq.commands.link import add_link_options, parse_link_options
+from lifq.commands.stimuli import add_stimulus_arguments, read_stimulus
 from lifq.golden import simulate, simulate_network
-from lifq.options import parse
-from lifq.outputs import OutputPlan, stimulus_inputs
-from lifq.sim.files import dump_result, parse_json, read_text, stimulus_from_document
-from lifq.sim.network_files import dump_network_result, network_stimulus_from_document
-from lifq.spec import InputError
+from lifq.sim.files import dump_result
+from lifq.sim.network_files import dump_network_result
 
 
 def register(subparsers):
@@ -28,37 +26,16 @@ def register(subparsers):
                     "writes.  A core's board is reset first and its run-time parameters set "
                     "from the stimulus' config; a network stimulus (one with a \"network\" "
                     "key) needs a board built for that network and is run from a clear.")
-    parser.add_argument("stimulus", metavar="STIM", help="stimulus JSON file")
-    parser.add_argument("--port", required=True, metavar="PORT",
-                        help="serial port of the board, e.g. /dev/ttyUSB1 or COM3")
-    parser.add_argument("-o", "--output", metavar="RESULT", help="result JSON file")
-    parser.add_argument("--config", metavar="CONFIG",
-                        help="JSON or TOML config whose parameters override the stimulus's "
-                             "(single-core stimuli)")
-    parser.add_argument("--baud", metavar="BAUD", default=str(DEFAULT_BAUD),
-                        help=f"baud rate the bitstream was built for (default {DEFAULT_BAUD})")
-    parser.add_argument("--timeout", metavar="SECONDS", default="1",
-                        help="seconds to wait for a reply (default 1; a simulated board "
-                             "needs more)")
+    add_stimulus_arguments(parser)
+    add_link_options(parser)
     parser.add_argument("--check", action="store_true",
                         help="also run the golden model; exit 1 at the first difference")
     parser.set_defaults(run=run)
 
 
 def run(args):
-    baud = parse(args.baud, "--baud", BAUD)
-    timeout = parse(args.timeout, "--timeout", TIMEOUT)
-    document = parse_json(args.stimulus, read_text(args.stimulus))
-    network = isinstance(document, dict) and "network" in document
-    plan = OutputPlan(inputs=stimulus_inputs(args.stimulus, document, args.config))
-    output = plan.add("-o", args.output)
-    if network:
-        if args.config is not None:
-            raise InputError("--config overrides a core's parameters; a network stimulus sets "
-                             "them per layer")
-        stimulus = network_stimulus_from_document(args.stimulus, document)
-    else:
-        stimulus = stimulus_from_document(args.stimulus, document, args.config)
+    baud, timeout = parse_link_options(args)
+    stimulus, network, plan, output = read_stimulus(args)
     transport = SerialTransport(args.port, baud, timeout=timeout)
     try:
         board = Board(transport, name=args.port)

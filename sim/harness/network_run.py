@@ -69,6 +69,29 @@ def network_digest(net):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def network_samples(net, inputs):
+    """``inputs`` for ``net`` checked (SPEC §6) and as samples, shape (S, T, N_0).
+
+    Raises TypeError unless ``net`` is a :class:`lifq.spec.NetworkConfig`,
+    :class:`lifq.spec.InputError` for inputs that do not fit it, and
+    ValueError for no sample or no step.
+    """
+    if not isinstance(net, NetworkConfig):
+        raise TypeError(f"net must be a lifq.spec.NetworkConfig, not {type(net).__name__}")
+    inputs = validate_inputs(net, inputs)
+    inputs = inputs if inputs.ndim == 3 else inputs[None]
+    if inputs.shape[0] < 1 or inputs.shape[1] < 1:
+        raise ValueError(f"inputs of shape {inputs.shape}: at least one sample of one step")
+    return inputs
+
+
+def network_build_description(net, *, lanes, fifo_depth, debug, mutation):
+    """What names a network's build in the build cache (the network by its digest)."""
+    return dict(network=network_digest(net), lanes=lanes, fifo_depth=fifo_depth, debug=debug,
+                mutation=None if mutation is None else [mutation[0],
+                                                        dataclasses.asdict(mutation[1])])
+
+
 class NetworkHarnessRun:
     """A network harness run under way; :meth:`finish` waits for it and checks it.
 
@@ -183,19 +206,13 @@ def start_network_harness(net, inputs, simulator="verilator", *, lanes=1, fifo_d
     ValueError
         Bad simulator, netlist, probabilities or lanes.
     """
-    if not isinstance(net, NetworkConfig):
-        raise TypeError(f"net must be a lifq.spec.NetworkConfig, not {type(net).__name__}")
-    inputs = validate_inputs(net, inputs)
-    inputs = inputs if inputs.ndim == 3 else inputs[None]
-    if inputs.shape[0] < 1 or inputs.shape[1] < 1:
-        raise ValueError(f"inputs of shape {inputs.shape}: at least one sample of one step")
+    inputs = network_samples(net, inputs)
     pacing = (checked_probability("input_gaps", input_gaps),
               checked_probability("output_stalls", output_stalls))
     seed = default_seed(seed)
     top_text = network_top(net, debug)           # also checks what a layer can build
-    description = dict(network=network_digest(net), lanes=lanes, fifo_depth=fifo_depth,
-                       debug=debug, mutation=None if mutation is None else
-                       [mutation[0], dataclasses.asdict(mutation[1])])
+    description = network_build_description(net, lanes=lanes, fifo_depth=fifo_depth,
+                                            debug=debug, mutation=mutation)
     build = build_design(
         NETWORK_HARNESS, simulator, build_root(build_dir), description=description,
         design=lambda: network_design(net, lanes=lanes, fifo_depth=fifo_depth, debug=debug,
