@@ -10,7 +10,7 @@ payloads with the same reader.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
-from amaranth.lib import memory, stream, wiring
+from amaranth.lib import data, fifo, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
@@ -67,15 +67,21 @@ class BufferReader(wiring.Component):
         m = Module()
         at = Signal(range(self._max_payload + 1))
         position = Signal(range(self._word_bytes + 1))
-        bank, length, size = Signal(), Signal.like(self.length), Signal.like(self.size)
+        bank, size = Signal(), Signal.like(self.size)
         word = self.words.payload
         address_bits = exact_log2(self._max_payload)
         m.d.comb += [self.buffer.addr.eq(Cat(at[:address_bits], bank)), self.buffer.en.eq(1)]
+        # Registered: the last byte of the payload has been read, and the next byte
+        # ends a word (counter compares stood in front of the FSM's enables).
+        left = Signal.like(self.length)   # bytes still to read
+        done = Signal()
+        word_end = Signal()
         with m.FSM(name="reader"):
             with m.State("IDLE"):
                 with m.If(self.start):
                     m.d.sync += [at.eq(0), position.eq(0), bank.eq(self.bank),
-                                 length.eq(self.length), size.eq(self.size)]
+                                 left.eq(self.length), size.eq(self.size),
+                                 word_end.eq(self.size <= 1)]
                     m.next = "ADDRESS"
             with m.State("ADDRESS"):
                 m.next = "FETCH"
@@ -83,16 +89,17 @@ class BufferReader(wiring.Component):
                 m.next = "DATA"     # the buffer answers through a register: two cycles
             with m.State("DATA"):
                 m.d.sync += [word.eq(Cat(word[8:], self.buffer.data)), at.eq(at + 1),
-                             position.eq(position + 1)]
-                with m.If(position == size - 1):
+                             position.eq(position + 1), left.eq(left - 1), done.eq(left == 1),
+                             word_end.eq(position + 2 == size)]
+                with m.If(word_end):
                     m.next = "WORD"
                 with m.Else():
                     m.next = "ADDRESS"
             with m.State("WORD"):
                 m.d.comb += self.words.valid.eq(1)
                 with m.If(self.words.ready):
-                    m.d.sync += position.eq(0)
-                    with m.If(at == length):
+                    m.d.sync += [position.eq(0), word_end.eq(size <= 1)]
+                    with m.If(done):
                         m.next = "IDLE"
                     with m.Else():
                         m.next = "ADDRESS"
@@ -202,10 +209,18 @@ class RequestExecutor(wiring.Component):
         m.d.comb += [reader.bank.eq(job.bank), reader.length.eq(job.length)]
         word = reader.words.payload
         current = word[8 * (word_bytes - current_bytes):][:cfg.input_width]
-        m.d.comb += [self.currents.payload.eq(current),
-                     self.currents.valid.eq(reader.words.valid & is_stimulus)]
+        # The currents reach the core through a FIFO: its valid and ready are
+        # registers, so the request decoding and the core's input logic
+        # (its clear, its hazard, its counters' enables) are timed apart.
+        m.submodules.current_fifo = current_fifo = fifo.SyncFIFO(width=cfg.input_width,
+                                                                 depth=2)
+        m.d.comb += [current_fifo.w_data.eq(current),
+                     current_fifo.w_en.eq(reader.words.valid & is_stimulus),
+                     self.currents.payload.eq(current_fifo.r_data),
+                     self.currents.valid.eq(current_fifo.r_rdy),
+                     current_fifo.r_en.eq(self.currents.ready)]
         take_word = Signal()           # WRITE takes its record
-        m.d.comb += reader.words.ready.eq((self.currents.ready & is_stimulus) | take_word)
+        m.d.comb += reader.words.ready.eq((current_fifo.w_rdy & is_stimulus) | take_word)
         write_address = word[-8 * protocol.WRITE_BYTES:][:8]
         write_value = word[-32:].as_signed()
 
@@ -215,64 +230,87 @@ class RequestExecutor(wiring.Component):
                                           (Command.STATUS, *self._status_bits(framer, updates))],
                      serializer, is_stimulus)
 
+        # What the job asks for, decoded as it is taken, one flag each: the START
+        # state then reads single registers, and the reader starts from a register
+        # (the decoding stood in front of the reader's enables).
+        kind = Signal(data.StructLayout({name: 1 for name in (
+            "info", "status", "reset", "write", "full")}), name="job_kind")
+        start_reader = Signal()
+        m.d.comb += [reader.start.eq(start_reader),
+                     reader.size.eq(Mux(kind.write, protocol.WRITE_BYTES, current_bytes))]
+        incoming = self.jobs.payload
+
         with m.FSM(name="executor") as fsm:
             with m.State("IDLE"):
                 m.d.comb += self.jobs.ready.eq(1)
                 with m.If(self.jobs.valid):
-                    m.d.sync += job.eq(self.jobs.payload)
+                    ok = incoming.status == Status.OK
+                    is_ = {name: ok & (incoming.command == command) for name, command in (
+                        ("info", Command.INFO), ("status", Command.STATUS),
+                        ("reset", Command.RESET), ("write", Command.WRITE),
+                        ("full", Command.STIMULUS_FULL))}
+                    m.d.sync += [job.eq(incoming), *(getattr(kind, name).eq(value)
+                                                     for name, value in is_.items()),
+                                 start_reader.eq(ok & ~is_["info"] & ~is_["status"]
+                                                 & ~is_["reset"])]
                     m.next = "START"
 
             with m.State("START"):
-                m.d.sync += [length.eq(0), full.eq(command == Command.STIMULUS_FULL),
-                             is_stimulus.eq(0)]
-                with m.If(job.status != Status.OK):
-                    m.next = "REPLY"
-                with m.Elif(command == Command.INFO):
-                    m.d.sync += length.eq(len(self._info))
-                    m.next = "REPLY"
-                with m.Elif(command == Command.STATUS):
-                    m.d.sync += length.eq(protocol.layout_size(protocol.STATUS_FIELDS))
-                    m.next = "REPLY"
-                with m.Elif(command == Command.RESET):
-                    m.d.comb += self.clear.eq(1)
-                    m.next = "RESET"
-                with m.Elif(command == Command.WRITE):
-                    m.d.comb += [reader.start.eq(1), reader.size.eq(protocol.WRITE_BYTES)]
+                m.d.sync += [length.eq(0), full.eq(kind.full), is_stimulus.eq(0),
+                             start_reader.eq(0)]
+                with m.If(~start_reader):
+                    with m.If(kind.info):
+                        m.d.sync += length.eq(len(self._info))
+                    with m.If(kind.status):
+                        m.d.sync += length.eq(protocol.layout_size(protocol.STATUS_FIELDS))
+                    with m.If(kind.reset):
+                        # A register: the core's clear blocks its input at once.
+                        m.d.sync += self.clear.eq(1)
+                        m.next = "RESET"
+                    with m.Else():
+                        m.next = "REPLY"    # an error, INFO or STATUS
+                with m.Elif(kind.write):
                     m.next = "WRITE_READ"
                 with m.Else():  # STIMULUS, STIMULUS_FULL
-                    m.d.comb += [reader.start.eq(1), reader.size.eq(current_bytes)]
                     m.d.sync += [is_stimulus.eq(1),
-                                 length.eq(Mux(command == Command.STIMULUS_FULL,
-                                               times(job.words, kb + vb), times(job.words, kb)))]
+                                 length.eq(Mux(kind.full, times(job.words, kb + vb),
+                                               times(job.words, kb)))]
                     m.next = "REPLY"
 
             with m.State("RESET"):
                 # The core finishes what it has, sets every membrane to v0, starts at neuron 0.
-                with m.If(~self.core_clearing):
+                # (``core_clearing`` is high from the cycle ``clear`` is.)
+                m.d.sync += self.clear.eq(0)
+                with m.If(~self.clear & ~self.core_clearing):
                     m.next = "REPLY"
 
-            with m.State("WRITE_READ"):
-                with m.If(reader.words.valid):
-                    m.next = "WRITE_APPLY"
-
-            self._write_states(m, write_address, write_value, take_word, job)
+            self._write_states(m, reader.words.valid, write_address, write_value, take_word,
+                               job)
             reply_states(m, framer, job, length)
         m.d.comb += self.busy.eq(~fsm.ongoing("IDLE"))
         return m
 
-    def _write_states(self, m, address, value, take_word, job):
-        """WRITE: hand the record to the core; the core says whether it took the value."""
+    def _write_states(self, m, record_valid, address, value, take_word, job):
+        """WRITE: hand the record to the core; the core says whether it took the value.
+
+        The record is taken from the reader into registers first, so the core's
+        ``parameters.ready`` reaches only this FSM, not the reader."""
+        held_address = Signal.like(address, name="write_address")
+        held_value = Signal.like(value, name="write_value")
+        with m.State("WRITE_READ"):
+            with m.If(record_valid):
+                m.d.comb += take_word.eq(1)
+                m.d.sync += [held_address.eq(address), held_value.eq(value)]
+                m.next = "WRITE_APPLY"
         if not self._config.programmable:
             with m.State("WRITE_APPLY"):   # unreachable: the parser rejects WRITE then
-                m.d.comb += take_word.eq(1)
                 m.next = "REPLY"
             return
         port = self.parameters
         with m.State("WRITE_APPLY"):
-            m.d.comb += [port.valid.eq(1), port.payload.address.eq(address),
-                         port.payload.value.eq(value)]
+            m.d.comb += [port.valid.eq(1), port.payload.address.eq(held_address),
+                         port.payload.value.eq(held_value)]
             with m.If(port.ready):
-                m.d.comb += take_word.eq(1)
                 m.next = "WRITE_WAIT"
         with m.State("WRITE_WAIT"):
             # The port is ready again once the core has applied (or ignored) the write.

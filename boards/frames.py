@@ -13,7 +13,7 @@ cycles, so the rest of a broken frame cannot be mistaken for a new one.  The
 same timeout ends a frame that stops half-way, so the link never locks up.
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
@@ -134,8 +134,8 @@ class FrameParser(wiring.Component):
     Attributes
     ----------
     rx : In(stream.Signature(8))
-        Received bytes.  Always ready, except while a finished request waits
-        for the executor.
+        Received bytes.  Ready except in the cycle after a byte was taken and
+        while a finished request waits for the executor.
     rx_error : In(1)
         Pulse from the UART receiver: framing error or overrun.
     buffer : In(memory.WritePort.Signature)
@@ -212,14 +212,32 @@ class FrameParser(wiring.Component):
         position = Signal(range(self._word_bytes))        # byte of the word being received
         word = Signal(8 * self._word_bytes)               # its bytes so far, at the top
         word_done = Signal()                              # a whole word is in ``word``
+        # Registered decisions about the next payload byte: whether it ends a word,
+        # whether it ends the payload (compares of counters stood in front of the
+        # enables of every payload register).
+        word_end = Signal()
+        payload_end = Signal()
         bad_value = Signal()
         header = Signal(data.StructLayout({"unknown": 1, "too_long": 1, "bad_length": 1,
                                            "unsupported": 1, "empty": 1}))
         code = Signal(8)
+        header_bad = Signal()
+        crc_bad = Signal()
+        header_status = Signal(8)
         crc = Signal(16, init=protocol.CRC_INIT)
         bank = Signal()
-        byte = rx.payload
-        got = rx.valid & rx.ready
+        # A received byte goes into a register and is handled the cycle after:
+        # the enables of the registers it changes start at a flip-flop, not at the
+        # receiver's valid through the decoding of the parser's state.  No byte is
+        # taken while one waits (the UART is far slower than two cycles a byte).
+        accepting = Signal()   # the state takes bytes
+        byte = Signal(8, name="rx_byte")
+        got = Signal(name="rx_got")
+        sync_byte = Signal(name="rx_sync")   # ``byte`` is the request sync byte
+        m.d.comb += rx.ready.eq(accepting & ~got)
+        m.d.sync += got.eq(rx.valid & rx.ready)
+        with m.If(rx.valid & rx.ready):
+            m.d.sync += [byte.eq(rx.payload), sync_byte.eq(rx.payload == protocol.REQUEST_SYNC)]
 
         # The inter-byte timer is a submodule of its own: it counts every cycle, and in
         # Amaranth's simulator that then only wakes its own few signals.
@@ -239,7 +257,7 @@ class FrameParser(wiring.Component):
         def receive():
             """In a state that takes a frame byte: errors and timeout first, then the byte.
             Checks on a byte happen a cycle later, from registers (short paths)."""
-            m.d.comb += [rx.ready.eq(1), in_frame.eq(1)]
+            m.d.comb += [accepting.eq(1), in_frame.eq(1)]
             with m.If(self.rx_error):
                 fail(Status.LINE_ERROR)
             with m.Elif(expired):
@@ -250,11 +268,14 @@ class FrameParser(wiring.Component):
 
         with m.FSM(name="parser"):
             with m.State("IDLE"):
-                m.d.comb += rx.ready.eq(1)
-                with m.If(got & (byte == protocol.REQUEST_SYNC)):
-                    m.d.sync += [command.eq(0), length.eq(0), count.eq(0), words.eq(0),
-                                 position.eq(0), bad_value.eq(0), code.eq(Status.OK),
-                                 crc.eq(protocol.CRC_INIT)]
+                # The last job has been handed on: start every frame's state afresh
+                # while waiting (on every cycle here rather than on the sync byte, so
+                # these registers' resets do not wait for the byte's decoding).
+                m.d.comb += accepting.eq(1)
+                m.d.sync += [command.eq(0), length.eq(0), count.eq(0), words.eq(0),
+                             position.eq(0), bad_value.eq(0), code.eq(Status.OK),
+                             crc.eq(protocol.CRC_INIT)]
+                with m.If(got & sync_byte):
                     m.next = "COMMAND"
 
             with m.State("COMMAND"):
@@ -274,7 +295,7 @@ class FrameParser(wiring.Component):
 
             with m.State("HEADER"):
                 # The header is complete: check command and length, each check into a
-                # register of its own (two cycles, no byte can arrive meanwhile).
+                # register of its own (three cycles, no byte can arrive meanwhile).
                 m.d.comb += in_frame.eq(1)
                 m.d.sync += [remaining.eq(length),
                              header.unknown.eq(~self._is(command, lambda request: True)),
@@ -283,21 +304,34 @@ class FrameParser(wiring.Component):
                              header.unsupported.eq(
                                  self._is(command, lambda request: not request.supported)),
                              header.empty.eq(length == 0)]
+                m.d.sync += payload_end.eq(length == 1)
                 for request in self._requests:
                     with m.If(command == int(request.command)):
-                        m.d.sync += word_bytes.eq(request.word_bytes)
+                        m.d.sync += [word_bytes.eq(request.word_bytes),
+                                     word_end.eq(request.word_bytes <= 1)]
                 m.next = "HEADER_CHECKED"
 
             with m.State("HEADER_CHECKED"):
+                # The first failed check, by priority, into registers of its own: the
+                # priority chain stood in front of ``code``'s enable.
                 m.d.comb += in_frame.eq(1)
+                m.d.sync += header_bad.eq(header.unknown | header.too_long | header.bad_length
+                                          | header.unsupported)
                 with m.If(header.unknown):
-                    fail(Status.UNKNOWN_COMMAND)
+                    m.d.sync += header_status.eq(Status.UNKNOWN_COMMAND)
                 with m.Elif(header.too_long):
-                    fail(Status.TOO_LONG)
+                    m.d.sync += header_status.eq(Status.TOO_LONG)
                 with m.Elif(header.bad_length):
-                    fail(Status.BAD_LENGTH)
-                with m.Elif(header.unsupported):
-                    fail(Status.UNSUPPORTED)
+                    m.d.sync += header_status.eq(Status.BAD_LENGTH)
+                with m.Else():
+                    m.d.sync += header_status.eq(Status.UNSUPPORTED)
+                m.next = "HEADER_DECIDED"
+
+            with m.State("HEADER_DECIDED"):
+                m.d.comb += in_frame.eq(1)
+                with m.If(header_bad):
+                    m.d.sync += code.eq(header_status)
+                    m.next = "DRAIN"
                 with m.Elif(header.empty):
                     m.next = "CRC_HIGH"
                 with m.Else():
@@ -310,12 +344,14 @@ class FrameParser(wiring.Component):
                 with m.If(receive()):
                     m.d.comb += self.buffer.en.eq(1)
                     m.d.sync += [count.eq(count + 1), remaining.eq(remaining - 1),
-                                 word.eq(Cat(word[8:], byte))]
-                    last_byte_of_word = position == word_bytes - 1
-                    m.d.sync += position.eq(Mux(last_byte_of_word, 0, position + 1))
-                    with m.If(last_byte_of_word):
-                        m.d.sync += [words.eq(words + 1), word_done.eq(1)]
-                    with m.If(remaining == 1):
+                                 word.eq(Cat(word[8:], byte)), payload_end.eq(remaining == 2)]
+                    with m.If(word_end):
+                        m.d.sync += [position.eq(0), word_end.eq(word_bytes <= 1),
+                                     words.eq(words + 1), word_done.eq(1)]
+                    with m.Else():
+                        m.d.sync += [position.eq(position + 1),
+                                     word_end.eq(position + 2 == word_bytes)]
+                    with m.If(payload_end):
                         m.next = "CRC_HIGH"
 
             with m.State("CRC_HIGH"):
@@ -324,12 +360,18 @@ class FrameParser(wiring.Component):
 
             with m.State("CRC_LOW"):
                 with m.If(receive()):
-                    m.next = "CHECK"
+                    m.next = "CHECK_CRC"
+
+            with m.State("CHECK_CRC"):
+                # The CRC over the frame including its own CRC (big-endian) is zero;
+                # the compare goes into a register (an OR tree in front of ``code``).
+                m.d.comb += in_frame.eq(1)
+                m.d.sync += crc_bad.eq(crc != 0)
+                m.next = "CHECK"
 
             with m.State("CHECK"):
-                # The CRC over the frame including its own CRC (big-endian) is zero.
                 m.d.comb += in_frame.eq(1)
-                with m.If(crc != 0):
+                with m.If(crc_bad):
                     fail(Status.BAD_CHECKSUM)
                 with m.Elif(position != 0):
                     fail(Status.BAD_LENGTH, drain=False)     # not a whole number of words
@@ -340,7 +382,7 @@ class FrameParser(wiring.Component):
 
             with m.State("DRAIN"):
                 # Drop bytes until the line has been quiet for a whole timeout.
-                m.d.comb += [rx.ready.eq(1), in_frame.eq(1)]
+                m.d.comb += [accepting.eq(1), in_frame.eq(1)]
                 with m.If(expired):
                     m.next = "POST"
 

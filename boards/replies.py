@@ -23,7 +23,7 @@ from . import protocol
 from .frames import crc16_step
 from .protocol import Status
 
-__all__ = ["ReplyFramer", "WordSerializer", "reply_header_layout", "table_byte", "feed_payload",
+__all__ = ["ReplyFramer", "WordSerializer", "reply_header_layout", "feed_payload",
            "extend", "times"]
 
 
@@ -45,11 +45,6 @@ def times(value, constant):
     for term in terms[1:]:
         total = total + term
     return total
-
-
-def table_byte(value, index, size):
-    """Byte ``index`` of the ``size``-byte little-endian value ``value``."""
-    return value.word_select(index[:max(1, ceil_log2(size))], 8)
 
 
 def reply_header_layout():
@@ -103,14 +98,22 @@ class ReplyFramer(wiring.Component):
         remaining = Signal(16)         # payload bytes still to send
         more = Signal()                # remaining != 0, as a register: ``payload.ready``
                                        # starts at flip-flops, not at a 16-bit compare
+        taking = Signal()              # in PAYLOAD with bytes to come: ``payload.ready``
+                                       # without the decoding of the state
         crc = Signal(16, init=protocol.CRC_INIT)
         out_byte, out_valid, out_checksum = Signal(8), Signal(), Signal()
         free = ~out_valid              # a new byte may be loaded this cycle
+        # A byte taken goes into the CRC the cycle after, from registers: the CRC
+        # step behind the transmitter's ``ready`` was the ULX3S bitstream's critical
+        # path.  ``out_byte`` still holds it then (a new byte loads at that edge),
+        # and the CRC is sent only from the cycle after the last byte was taken.
+        checksum_pending = Signal()
         m.d.comb += [self.tx.valid.eq(out_valid), self.tx.payload.eq(out_byte)]
+        m.d.sync += checksum_pending.eq(out_valid & self.tx.ready & out_checksum)
+        with m.If(checksum_pending):
+            m.d.sync += crc.eq(crc16_step(crc, out_byte))
         with m.If(out_valid & self.tx.ready):
             m.d.sync += out_valid.eq(0)
-            with m.If(out_checksum):
-                m.d.sync += crc.eq(crc16_step(crc, out_byte))
         m.d.sync += self.error.eq(0)
 
         def send(value, next_state=None, *, checksum=True):
@@ -140,15 +143,17 @@ class ReplyFramer(wiring.Component):
                 send(header.length[:8], "LENGTH_HIGH")
             with m.State("LENGTH_HIGH"):
                 send(header.length[8:], "PAYLOAD")
+                with m.If(free):
+                    m.d.sync += taking.eq(more)
             with m.State("PAYLOAD"):
+                m.d.comb += self.payload.ready.eq(free & taking)
                 with m.If(~more):
                     with m.If(free):              # the last payload byte is in the CRC
                         m.next = "CRC_HIGH"
-                with m.Else():
-                    m.d.comb += self.payload.ready.eq(free)
-                    with m.If(self.payload.valid & free):
-                        send(self.payload.payload)
-                        m.d.sync += [remaining.eq(remaining - 1), more.eq(remaining != 1)]
+                with m.Elif(self.payload.valid & free):
+                    send(self.payload.payload)
+                    m.d.sync += [remaining.eq(remaining - 1), more.eq(remaining != 1),
+                                 taking.eq(remaining != 1)]
             with m.State("CRC_HIGH"):
                 send(crc[8:], "CRC_LOW", checksum=False)
             with m.State("CRC_LOW"):
@@ -220,17 +225,24 @@ def feed_payload(m, framer, command, tables, serializer, serialized):
         wide constant (INFO) or live value (STATUS).
     """
     index = Signal(16, name="table_index")          # table bytes sent
-    # The byte at ``index`` reaches the framer through a register: the tables'
-    # multiplexers and the framer's own were one path, the ULX3S bitstream's
-    # critical one.  A table byte takes two cycles; the UART needs hundreds.
+    # The byte at ``index`` reaches the framer through two registers: the
+    # four-byte group at ``index`` of every table, then the byte of the reply's
+    # table.  The tables' multiplexers in one cycle were one path, the
+    # critical one of both boards' bitstreams.  A table byte takes three
+    # cycles; the UART needs hundreds.
     ahead = Signal(8, name="table_byte")
-    fresh = Signal(name="table_byte_fresh")         # ``ahead`` is the byte at ``index``
+    settled = Signal(2, name="table_byte_settled")  # cycles since ``index`` last changed
+    fresh = settled[1]                              # ``ahead`` is the byte at ``index``
     byte = Const(0, 8)
     for code, value, size in tables:
-        byte = Mux(command == int(code), table_byte(value, index, size), byte)
-    m.d.sync += [ahead.eq(byte), fresh.eq(1)]
+        groups = -(-size // 4)
+        group = Signal(32, name=f"table_group_{int(code):02x}")
+        padded = Cat(value[:8 * size], Const(0, 32 * groups - 8 * size))
+        m.d.sync += group.eq(padded.word_select(index[2:2 + max(1, ceil_log2(groups))], 32))
+        byte = Mux(command == int(code), group.word_select(index[:2], 8), byte)
+    m.d.sync += [ahead.eq(byte), settled.eq(Cat(1, settled[0]))]
     with m.If(framer.header.valid & framer.header.ready):
-        m.d.sync += [index.eq(0), fresh.eq(0)]
+        m.d.sync += [index.eq(0), settled.eq(0)]
     with m.If(serialized):
         m.d.comb += [framer.payload.valid.eq(serializer.bytes.valid),
                      framer.payload.payload.eq(serializer.bytes.payload),
@@ -238,4 +250,4 @@ def feed_payload(m, framer, command, tables, serializer, serialized):
     with m.Else():
         m.d.comb += [framer.payload.valid.eq(fresh), framer.payload.payload.eq(ahead)]
         with m.If(fresh & framer.payload.ready):
-            m.d.sync += [index.eq(index + 1), fresh.eq(0)]
+            m.d.sync += [index.eq(index + 1), settled.eq(0)]

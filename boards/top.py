@@ -235,10 +235,14 @@ class BoardTop(Elaboratable):
         tick_cycles = max(1, hz // 1000)
         prescaler = Signal(range(tick_cycles), name="led_prescaler")
         tick = Signal(name="led_tick")
-        with m.If(prescaler == tick_cycles - 1):
-            m.d.sync += [prescaler.eq(0), tick.eq(1)]
+        # ``wrap``: the prescaler is at its last count, as a register (its compare
+        # sat in front of the counter's reset).
+        wrap = Signal(name="led_prescaler_wrap", init=tick_cycles == 1)
+        with m.If(wrap):
+            m.d.sync += [prescaler.eq(0), tick.eq(1), wrap.eq(tick_cycles == 1)]
         with m.Else():
-            m.d.sync += [prescaler.eq(prescaler + 1), tick.eq(0)]
+            m.d.sync += [prescaler.eq(prescaler + 1), tick.eq(0),
+                         wrap.eq(prescaler == tick_cycles - 2)]
 
         # Stretch each event so that even one byte lights its LED visibly.
         shown = {}

@@ -131,10 +131,15 @@ class UARTReceiver(wiring.Component):
         shift = Signal(8)
         bits = Signal(range(8))
         timer = Signal(range(self._divisor))
-        sample = Signal()
-        m.d.comb += sample.eq(timer == 0)
+        # ``sample``: the timer is at zero, as a register (its compare sat in front
+        # of the FSM and the shift register's enables).  Every load of the timer
+        # below loads it too.
+        sample = Signal(init=1)
         with m.If(~sample):
-            m.d.sync += timer.eq(timer - 1)
+            m.d.sync += [timer.eq(timer - 1), sample.eq(timer == 1)]
+
+        def load(cycles):
+            return [timer.eq(cycles), sample.eq(cycles == 0)]
 
         with m.If(self.data.ready):
             m.d.sync += self.data.valid.eq(0)
@@ -143,7 +148,7 @@ class UARTReceiver(wiring.Component):
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(~line):
-                    m.d.sync += timer.eq(self._divisor // 2 - 1)
+                    m.d.sync += load(self._divisor // 2 - 1)
                     m.next = "START"
             with m.State("START"):
                 m.d.comb += self.busy.eq(1)
@@ -151,12 +156,12 @@ class UARTReceiver(wiring.Component):
                     with m.If(line):
                         m.next = "IDLE"                 # a glitch, not a start bit
                     with m.Else():
-                        m.d.sync += [timer.eq(self._divisor - 1), bits.eq(7)]
+                        m.d.sync += [*load(self._divisor - 1), bits.eq(7)]
                         m.next = "DATA"
             with m.State("DATA"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(sample):
-                    m.d.sync += [shift.eq(Cat(shift[1:], line)), timer.eq(self._divisor - 1),
+                    m.d.sync += [shift.eq(Cat(shift[1:], line)), *load(self._divisor - 1),
                                  bits.eq(bits - 1)]
                     with m.If(bits == 0):
                         m.next = "STOP"
