@@ -18,6 +18,7 @@ from lifq.hdl.interfaces import (current_signature, neuron_index_shape, paramete
                                   parameter_values_layout, update_signature)
 
 from . import protocol
+from .encoding import one_hot
 from .frames import buffer_address_width, job_layout
 from .protocol import Command, Status
 from .replies import ReplyFramer, WordSerializer, extend, feed_payload, times
@@ -76,7 +77,7 @@ class BufferReader(wiring.Component):
         left = Signal.like(self.length)   # bytes still to read
         done = Signal()
         word_end = Signal()
-        with m.FSM(name="reader"):
+        with m.FSM(name="reader") as fsm:
             with m.State("IDLE"):
                 with m.If(self.start):
                     m.d.sync += [at.eq(0), position.eq(0), bank.eq(self.bank),
@@ -103,6 +104,7 @@ class BufferReader(wiring.Component):
                         m.next = "IDLE"
                     with m.Else():
                         m.next = "ADDRESS"
+        one_hot(fsm)
         return m
 
 
@@ -287,6 +289,7 @@ class RequestExecutor(wiring.Component):
             self._write_states(m, reader.words.valid, write_address, write_value, take_word,
                                job)
             reply_states(m, framer, job, length)
+        one_hot(fsm)
         m.d.comb += self.busy.eq(~fsm.ongoing("IDLE"))
         return m
 

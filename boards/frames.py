@@ -19,6 +19,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from . import protocol
+from .encoding import one_hot
 from .protocol import Status
 
 __all__ = ["FrameParser", "IdleTimer", "crc16_step", "job_layout", "buffer_address_width",
@@ -94,6 +95,15 @@ def job_layout(max_payload):
                               "words": size})
 
 
+def _select(flags, values, width):
+    """The value of the flag that is set (at most one is; 0 when none), as an OR of
+    ANDs rather than a priority chain."""
+    result = Const(0, width)
+    for flag, value in zip(flags, values):
+        result = result | (flag.replicate(width) & Const(int(value), width))
+    return result
+
+
 class IdleTimer(wiring.Component):
     """Counts clock cycles since the last ``restart`` while ``run`` is high.
 
@@ -134,8 +144,9 @@ class FrameParser(wiring.Component):
     Attributes
     ----------
     rx : In(stream.Signature(8))
-        Received bytes.  Ready except in the cycle after a byte was taken and
-        while a finished request waits for the executor.
+        Received bytes.  Ready while the parser holds no byte: it holds one
+        until a state handles it (not during the header checks, nor while a
+        finished request waits for the executor).
     rx_error : In(1)
         Pulse from the UART receiver: framing error or overrun.
     buffer : In(memory.WritePort.Signature)
@@ -169,25 +180,14 @@ class FrameParser(wiring.Component):
     def requests(self):
         return self._requests
 
-    def _is(self, command, predicate):
-        """Whether ``command`` is one of the requests that satisfy ``predicate``."""
-        matches = [command == int(request.command) for request in self._requests
-                   if predicate(request)]
-        return Cat(*matches).any() if matches else Const(0)
-
-    def _length_wrong(self, command, length):
-        """LEN does not fit the command's words (a partial last word is caught later)."""
-        wrong = Const(0)
-        for request in self._requests:
-            low = request.min_words * request.word_bytes
-            if request.word_bytes == 0:
-                bad = length != 0
-            elif request.max_words is not None:
-                bad = (length < low) | (length > request.max_words * request.word_bytes)
-            else:
-                bad = length < low
-            wrong = wrong | ((command == int(request.command)) & bad)
-        return wrong
+    def _length_wrong(self, request, length):
+        """LEN does not fit ``request``'s words (a partial last word is caught later)."""
+        low = request.min_words * request.word_bytes
+        if request.word_bytes == 0:
+            return length != 0
+        if request.max_words is not None:
+            return (length < low) | (length > request.max_words * request.word_bytes)
+        return length < low
 
     def _word_out_of_range(self, command, word):
         """A field of the word just received (the top bytes of ``word``) is out of range."""
@@ -222,28 +222,33 @@ class FrameParser(wiring.Component):
                                            "unsupported": 1, "empty": 1}))
         code = Signal(8)
         header_bad = Signal()
+        command_is = Signal(len(self._requests))     # the command is request r's
+        length_wrong = Signal(len(self._requests))   # LEN does not fit request r's words
         crc_bad = Signal()
         header_status = Signal(8)
         crc = Signal(16, init=protocol.CRC_INIT)
         bank = Signal()
-        # A received byte goes into a register and is handled the cycle after:
-        # the enables of the registers it changes start at a flip-flop, not at the
-        # receiver's valid through the decoding of the parser's state.  No byte is
-        # taken while one waits (the UART is far slower than two cycles a byte).
-        accepting = Signal()   # the state takes bytes
+        # A received byte goes into a register and waits there until a state
+        # handles it: the enables of the registers it changes start at a
+        # flip-flop, not at the receiver's valid through the decoding of the
+        # parser's state, and ``rx.ready`` is a register's.  States that do not
+        # take bytes (header checks, the wait for the executor) leave it there.
         byte = Signal(8, name="rx_byte")
-        got = Signal(name="rx_got")
+        got = Signal(name="rx_got")          # ``byte`` holds a byte not handled yet
+        handled = Signal()                   # this state handles it
         sync_byte = Signal(name="rx_sync")   # ``byte`` is the request sync byte
-        m.d.comb += rx.ready.eq(accepting & ~got)
-        m.d.sync += got.eq(rx.valid & rx.ready)
+        m.d.comb += rx.ready.eq(~got)
+        with m.If(handled):
+            m.d.sync += got.eq(0)
         with m.If(rx.valid & rx.ready):
-            m.d.sync += [byte.eq(rx.payload), sync_byte.eq(rx.payload == protocol.REQUEST_SYNC)]
+            m.d.sync += [byte.eq(rx.payload), got.eq(1),
+                         sync_byte.eq(rx.payload == protocol.REQUEST_SYNC)]
 
         # The inter-byte timer is a submodule of its own: it counts every cycle, and in
         # Amaranth's simulator that then only wakes its own few signals.
         m.submodules.timer = timer = IdleTimer(self._timeout)
         in_frame, expired = timer.run, timer.expired
-        m.d.comb += timer.restart.eq(got)
+        m.d.comb += timer.restart.eq(rx.valid & rx.ready)
 
         # Field checks run a cycle after a word's last byte, from registers (short paths).
         m.d.sync += word_done.eq(0)
@@ -257,21 +262,22 @@ class FrameParser(wiring.Component):
         def receive():
             """In a state that takes a frame byte: errors and timeout first, then the byte.
             Checks on a byte happen a cycle later, from registers (short paths)."""
-            m.d.comb += [accepting.eq(1), in_frame.eq(1)]
+            m.d.comb += in_frame.eq(1)
             with m.If(self.rx_error):
                 fail(Status.LINE_ERROR)
             with m.Elif(expired):
                 fail(Status.TIMEOUT, drain=False)
             with m.Elif(got):
+                m.d.comb += handled.eq(1)
                 m.d.sync += crc.eq(crc16_step(crc, byte))
             return ~self.rx_error & ~expired & got
 
-        with m.FSM(name="parser"):
+        with m.FSM(name="parser") as fsm:
             with m.State("IDLE"):
                 # The last job has been handed on: start every frame's state afresh
                 # while waiting (on every cycle here rather than on the sync byte, so
                 # these registers' resets do not wait for the byte's decoding).
-                m.d.comb += accepting.eq(1)
+                m.d.comb += handled.eq(1)      # a byte before a sync byte is dropped
                 m.d.sync += [command.eq(0), length.eq(0), count.eq(0), words.eq(0),
                              position.eq(0), bad_value.eq(0), code.eq(Status.OK),
                              crc.eq(protocol.CRC_INIT)]
@@ -295,23 +301,36 @@ class FrameParser(wiring.Component):
 
             with m.State("HEADER"):
                 # The header is complete: check command and length, each check into a
-                # register of its own (three cycles, no byte can arrive meanwhile).
+                # register of its own, then combine them, then pick the first that
+                # failed (four cycles, no byte is handled meanwhile).
                 m.d.comb += in_frame.eq(1)
                 m.d.sync += [remaining.eq(length),
-                             header.unknown.eq(~self._is(command, lambda request: True)),
                              header.too_long.eq(length > self._max_payload),
-                             header.bad_length.eq(self._length_wrong(command, length)),
-                             header.unsupported.eq(
-                                 self._is(command, lambda request: not request.supported)),
-                             header.empty.eq(length == 0)]
-                m.d.sync += payload_end.eq(length == 1)
-                for request in self._requests:
-                    with m.If(command == int(request.command)):
-                        m.d.sync += [word_bytes.eq(request.word_bytes),
-                                     word_end.eq(request.word_bytes <= 1)]
+                             header.empty.eq(length == 0),
+                             payload_end.eq(length == 1),
+                             *(flag.eq(command == int(request.command))
+                               for flag, request in zip(command_is, self._requests)),
+                             *(flag.eq(self._length_wrong(request, length))
+                               for flag, request in zip(length_wrong, self._requests))]
                 m.next = "HEADER_CHECKED"
 
             with m.State("HEADER_CHECKED"):
+                m.d.comb += in_frame.eq(1)
+                unsupported = [flag for flag, request in zip(command_is, self._requests)
+                               if not request.supported]
+                # The command's word size, as an OR over the one flag that is set.
+                m.d.sync += [word_bytes.eq(_select(command_is, [request.word_bytes
+                                                                for request in self._requests],
+                                                   len(word_bytes))),
+                             word_end.eq(_select(command_is, [request.word_bytes <= 1
+                                                              for request in self._requests], 1))]
+                m.d.sync += [header.unknown.eq(~command_is.any()),
+                             header.bad_length.eq((command_is & length_wrong).any()),
+                             header.unsupported.eq(Cat(*unsupported).any() if unsupported
+                                                   else 0)]
+                m.next = "HEADER_RESOLVED"
+
+            with m.State("HEADER_RESOLVED"):
                 # The first failed check, by priority, into registers of its own: the
                 # priority chain stood in front of ``code``'s enable.
                 m.d.comb += in_frame.eq(1)
@@ -382,7 +401,7 @@ class FrameParser(wiring.Component):
 
             with m.State("DRAIN"):
                 # Drop bytes until the line has been quiet for a whole timeout.
-                m.d.comb += [accepting.eq(1), in_frame.eq(1)]
+                m.d.comb += [handled.eq(1), in_frame.eq(1)]
                 with m.If(expired):
                     m.next = "POST"
 
@@ -396,4 +415,5 @@ class FrameParser(wiring.Component):
                     with m.If((code == Status.OK) & (count != 0)):
                         m.d.sync += bank.eq(~bank)   # the executor owns that buffer now
                     m.next = "IDLE"
+        one_hot(fsm)
         return m

@@ -31,6 +31,7 @@ from lifq.hdl.synapses import core_config
 from lifq.spec import LIFConfig, NetworkConfig
 
 from . import network_protocol, protocol
+from .encoding import one_hot
 from .executor import BufferReader, reply_states
 from .frames import buffer_address_width, job_layout
 from .network_protocol import COUNT_BYTES, RESULT_FIELDS
@@ -142,6 +143,7 @@ class InputStore(wiring.Component):
                         m.next = "IDLE"
                     with m.Else():
                         m.next = "FETCH"
+        one_hot(fsm)
         m.d.comb += self.busy.eq(~fsm.ongoing("IDLE") | events.valid)
         return m
 
@@ -366,6 +368,7 @@ class NetworkExecutor(wiring.Component):
             self._run_states(m, job, length, reader, store, scores, clear, run,
                              reading_result)
             reply_states(m, framer, job, length)
+        one_hot(fsm)
         m.d.comb += self.busy.eq(~fsm.ongoing("IDLE"))
         return m
 
@@ -514,7 +517,7 @@ class NetworkExecutor(wiring.Component):
         vb = protocol.membrane_bytes(net.layers[-1].neuron)
         neuron = Signal(range(max(2, net.outputs)))
         m.d.comb += [scores.hold.eq(reading_result), scores.address.eq(neuron)]
-        with m.FSM(name="result"):
+        with m.FSM(name="result") as fsm:
             with m.State("HEAD"):
                 with m.If(reading_result):
                     m.d.comb += [words.valid.eq(1),
@@ -537,6 +540,7 @@ class NetworkExecutor(wiring.Component):
                     with m.Else():
                         m.d.sync += neuron.eq(neuron + 1)
                         m.next = "ADDRESS"
+        one_hot(fsm)
 
     def _status_bits(self, framer, run):
         """The STATUS reply payload as one wide value, and its size in bytes."""

@@ -20,6 +20,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from . import protocol
+from .encoding import one_hot
 from .frames import crc16_step
 from .protocol import Status
 
@@ -165,6 +166,7 @@ class ReplyFramer(wiring.Component):
                     m.d.sync += [self.errors.eq(self.errors + 1),
                                  self.last_error.eq(header.status)]
                 m.next = "IDLE"
+        one_hot(fsm)
         m.d.comb += self.busy.eq(~fsm.ongoing("IDLE"))
         return m
 

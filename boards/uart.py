@@ -5,6 +5,8 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 
+from .encoding import one_hot
+
 __all__ = ["UARTTransmitter", "UARTReceiver", "MIN_DIVISOR"]
 
 MIN_DIVISOR = 2  # the receiver samples mid-bit; real lines want 8 or more (boards use ~200)
@@ -145,7 +147,7 @@ class UARTReceiver(wiring.Component):
             m.d.sync += self.data.valid.eq(0)
         m.d.sync += self.error.eq(0)
 
-        with m.FSM():
+        with m.FSM() as fsm:
             with m.State("IDLE"):
                 with m.If(~line):
                     m.d.sync += load(self._divisor // 2 - 1)
@@ -180,4 +182,5 @@ class UARTReceiver(wiring.Component):
                 m.d.comb += self.busy.eq(1)
                 with m.If(line):
                     m.next = "IDLE"
+        one_hot(fsm)
         return m

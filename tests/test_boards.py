@@ -11,6 +11,7 @@ import json
 import os
 import pathlib
 import random
+import re
 import warnings
 
 import numpy as np
@@ -467,6 +468,14 @@ def test_bitstream_builds_and_meets_timing(board, tmp_path, capsys):
     # The same numbers at a clock above Fmax fail loudly.
     with pytest.raises(TimingError, match="timing not met"):
         check_timing({**report, "clock_mhz": report["fmax_mhz"] + 1})
+    # The link's state machines reach the bitstream one-hot (lifq.boards.encoding):
+    # left to itself, Yosys keeps Amaranth's FSMs binary.
+    log = (tmp_path / "lifq.rpt").read_text()
+    recoded = set(re.findall(r"Recoding FSM `\$fsm\$\\([\w.]+)\$\d+' from module `\\lifq' "
+                             r"using `one-hot' encoding", log))
+    assert {f"link.{name}_state" for name in (
+        "engine.parser.parser", "engine.executor.executor", "engine.executor.reader.reader",
+        "engine.executor.framer.framer", "receiver.fsm")} <= recoded, recoded
 
 
 def test_a_design_too_large_names_what_ran_out():
