@@ -197,7 +197,6 @@ class RequestExecutor(wiring.Component):
         job = Signal(job_layout(self._max_payload))   # the request being run
         updates = Signal(32)           # neuron updates since power-up, for STATUS
         length = Signal(16)            # reply payload bytes
-        full = Signal()                # STIMULUS_FULL: membranes too
         is_stimulus = Signal()
         command = job.command
 
@@ -226,17 +225,18 @@ class RequestExecutor(wiring.Component):
         write_address = word[-8 * protocol.WRITE_BYTES:][:8]
         write_value = word[-32:].as_signed()
 
-        serializer = self._serializer(m, full, is_stimulus, kb, vb, updates)
+        # What the job asks for, decoded as it is taken, one flag each: the START
+        # state then reads single registers, and the reader starts from a register
+        # (the decoding stood in front of the reader's enables).  ``full``:
+        # STIMULUS_FULL, membranes too.
+        kind = Signal(data.StructLayout({name: 1 for name in (
+            "info", "status", "reset", "write", "full")}), name="job_kind")
+        serializer = self._serializer(m, kind.full, is_stimulus, kb, vb, updates)
         info = Const(int.from_bytes(self._info, "little"), 8 * len(self._info))
         feed_payload(m, framer, command, [(Command.INFO, info, len(self._info)),
                                           (Command.STATUS, *self._status_bits(framer, updates))],
                      serializer, is_stimulus)
 
-        # What the job asks for, decoded as it is taken, one flag each: the START
-        # state then reads single registers, and the reader starts from a register
-        # (the decoding stood in front of the reader's enables).
-        kind = Signal(data.StructLayout({name: 1 for name in (
-            "info", "status", "reset", "write", "full")}), name="job_kind")
         start_reader = Signal()
         m.d.comb += [reader.start.eq(start_reader),
                      reader.size.eq(Mux(kind.write, protocol.WRITE_BYTES, current_bytes))]
@@ -258,8 +258,7 @@ class RequestExecutor(wiring.Component):
                     m.next = "START"
 
             with m.State("START"):
-                m.d.sync += [length.eq(0), full.eq(kind.full), is_stimulus.eq(0),
-                             start_reader.eq(0)]
+                m.d.sync += [length.eq(0), is_stimulus.eq(0), start_reader.eq(0)]
                 with m.If(~start_reader):
                     with m.If(kind.info):
                         m.d.sync += length.eq(len(self._info))

@@ -97,10 +97,9 @@ class ReplyFramer(wiring.Component):
         m = Module()
         header = Signal(reply_header_layout())
         remaining = Signal(16)         # payload bytes still to send
-        more = Signal()                # remaining != 0, as a register: ``payload.ready``
-                                       # starts at flip-flops, not at a 16-bit compare
-        taking = Signal()              # in PAYLOAD with bytes to come: ``payload.ready``
-                                       # without the decoding of the state
+        taking = Signal()              # in PAYLOAD with bytes to come, as a register:
+                                       # ``payload.ready`` starts at flip-flops, not at
+                                       # a 16-bit compare or the decoding of the state
         crc = Signal(16, init=protocol.CRC_INIT)
         out_byte, out_valid, out_checksum = Signal(8), Signal(), Signal()
         free = ~out_valid              # a new byte may be loaded this cycle
@@ -130,7 +129,6 @@ class ReplyFramer(wiring.Component):
                 with m.If(self.header.valid):
                     m.d.sync += [header.eq(self.header.payload),
                                  remaining.eq(self.header.payload.length),
-                                 more.eq(self.header.payload.length != 0),
                                  crc.eq(protocol.CRC_INIT),
                                  self.error.eq(self.header.payload.status != Status.OK)]
                     m.next = "SYNC"
@@ -145,16 +143,15 @@ class ReplyFramer(wiring.Component):
             with m.State("LENGTH_HIGH"):
                 send(header.length[8:], "PAYLOAD")
                 with m.If(free):
-                    m.d.sync += taking.eq(more)
+                    m.d.sync += taking.eq(header.length != 0)
             with m.State("PAYLOAD"):
                 m.d.comb += self.payload.ready.eq(free & taking)
-                with m.If(~more):
+                with m.If(~taking):
                     with m.If(free):              # the last payload byte is in the CRC
                         m.next = "CRC_HIGH"
                 with m.Elif(self.payload.valid & free):
                     send(self.payload.payload)
-                    m.d.sync += [remaining.eq(remaining - 1), more.eq(remaining != 1),
-                                 taking.eq(remaining != 1)]
+                    m.d.sync += [remaining.eq(remaining - 1), taking.eq(remaining != 1)]
             with m.State("CRC_HIGH"):
                 send(crc[8:], "CRC_LOW", checksum=False)
             with m.State("CRC_LOW"):

@@ -12,6 +12,25 @@ __all__ = ["UARTTransmitter", "UARTReceiver", "MIN_DIVISOR"]
 MIN_DIVISOR = 2  # the receiver samples mid-bit; real lines want 8 or more (boards use ~200)
 
 
+class _BitTimer:
+    """A counter of clock cycles down to zero, with ``zero`` as a register of its
+    own: the compare sat in front of the UARTs' enables (and, through the reply
+    framer, of its CRC register).  Every load goes through :meth:`load`, every
+    count through :meth:`count`, so the two never disagree."""
+
+    def __init__(self, divisor):
+        self.value = Signal(range(divisor), name="timer")
+        self.zero = Signal(init=1, name="timer_zero")
+
+    def load(self, cycles):
+        """Statements that load ``cycles``."""
+        return [self.value.eq(cycles), self.zero.eq(cycles == 0)]
+
+    def count(self):
+        """Statements that count one cycle down (only while not at zero)."""
+        return [self.value.eq(self.value - 1), self.zero.eq(self.value == 1)]
+
+
 def _check_divisor(divisor):
     if isinstance(divisor, bool) or not isinstance(divisor, int):
         raise TypeError(f"UART divisor must be an integer, not {divisor!r}")
@@ -56,34 +75,29 @@ class UARTTransmitter(wiring.Component):
         m = Module()
         shift = Signal(9)                      # data bits then the stop bit, LSB first
         bits = Signal(range(10))               # bits still to send after the current one
-        timer = Signal(range(self._divisor))
-        # timer == 0 as a register of its own: the compare sat in front of
-        # ``data.ready`` and, through the reply framer, of its CRC register.
-        timer_zero = Signal(init=1)
+        timer = _BitTimer(self._divisor)
 
         last = Signal()  # the stop bit is in its final clock: the next byte may follow at once
-        m.d.comb += [last.eq(self.busy & timer_zero & (bits == 0)),
+        m.d.comb += [last.eq(self.busy & timer.zero & (bits == 0)),
                      self.data.ready.eq(~self.busy | last)]
         with m.If(self.data.valid & self.data.ready):
             m.d.sync += [
                 self.tx.eq(0),                 # start bit
                 shift.eq(Cat(self.data.payload, 1)),
                 bits.eq(9),
-                timer.eq(self._divisor - 1),
-                timer_zero.eq(0),              # the divisor is at least 2
+                *timer.load(self._divisor - 1),
                 self.busy.eq(1),
             ]
         with m.Elif(~self.busy):
             pass
-        with m.Elif(~timer_zero):
-            m.d.sync += [timer.eq(timer - 1), timer_zero.eq(timer == 1)]
+        with m.Elif(~timer.zero):
+            m.d.sync += timer.count()
         with m.Elif(bits != 0):
             m.d.sync += [
                 self.tx.eq(shift[0]),
                 shift.eq(shift >> 1),
                 bits.eq(bits - 1),
-                timer.eq(self._divisor - 1),
-                timer_zero.eq(0),
+                *timer.load(self._divisor - 1),
             ]
         with m.Else():
             m.d.sync += self.busy.eq(0)
@@ -132,16 +146,10 @@ class UARTReceiver(wiring.Component):
 
         shift = Signal(8)
         bits = Signal(range(8))
-        timer = Signal(range(self._divisor))
-        # ``sample``: the timer is at zero, as a register (its compare sat in front
-        # of the FSM and the shift register's enables).  Every load of the timer
-        # below loads it too.
-        sample = Signal(init=1)
+        timer = _BitTimer(self._divisor)
+        sample = timer.zero            # the timer has run out: sample the line
         with m.If(~sample):
-            m.d.sync += [timer.eq(timer - 1), sample.eq(timer == 1)]
-
-        def load(cycles):
-            return [timer.eq(cycles), sample.eq(cycles == 0)]
+            m.d.sync += timer.count()
 
         with m.If(self.data.ready):
             m.d.sync += self.data.valid.eq(0)
@@ -150,7 +158,7 @@ class UARTReceiver(wiring.Component):
         with m.FSM() as fsm:
             with m.State("IDLE"):
                 with m.If(~line):
-                    m.d.sync += load(self._divisor // 2 - 1)
+                    m.d.sync += timer.load(self._divisor // 2 - 1)
                     m.next = "START"
             with m.State("START"):
                 m.d.comb += self.busy.eq(1)
@@ -158,12 +166,12 @@ class UARTReceiver(wiring.Component):
                     with m.If(line):
                         m.next = "IDLE"                 # a glitch, not a start bit
                     with m.Else():
-                        m.d.sync += [*load(self._divisor - 1), bits.eq(7)]
+                        m.d.sync += [*timer.load(self._divisor - 1), bits.eq(7)]
                         m.next = "DATA"
             with m.State("DATA"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(sample):
-                    m.d.sync += [shift.eq(Cat(shift[1:], line)), *load(self._divisor - 1),
+                    m.d.sync += [shift.eq(Cat(shift[1:], line)), *timer.load(self._divisor - 1),
                                  bits.eq(bits - 1)]
                     with m.If(bits == 0):
                         m.next = "STOP"
