@@ -2,8 +2,9 @@
 
 Each stage is a function from the fields of one in-flight update (a dict of
 Amaranth values, registered by the previous stage) to the fields the next
-stage needs.  Every stage holds about one W-bit add or compare, so the core
-clocks like a plain accumulator:
+stage needs.  Every stage holds at most one carry chain, straight from
+registers into registers, or one or two LUTs, so the core clocks like a
+plain accumulator:
 
 ====================  ==============================================  ===============
 stage                 computes                                        present when
@@ -11,23 +12,26 @@ stage                 computes                                        present wh
 ``membrane_read``     registers v as read from memory                 always
 ``leak_operands``     registers v for the multiplier                  d is not 0 or 2^F
 ``leak_multiply``     p = v · d                                       (same)
+``leak_product``      registers p in the fabric                       (same)
 ``leak_truncate``     floor(p / 2^F), and the 1 that rounds it        (same)
                       toward zero (vl = their sum)
 ``integrate``         u = vl + (i + b), the rounding's 1 as carry-in  always
-``magnitude``         the sign of u and u XOR sign (|u| − sign)       always
-``divide_j``          r and r − θ·2^j, take = (r − θ·2^j ≥ 0),        j = q−1 … 0 (mod),
-                      k |= take·2^j; r is the previous step's pick    j = 0 (zero, subtract)
-                      by its take, made after the adders (the first:
-                      |u|, the sign as carry-in)
-``saturate``          pick r, reset-to-zero, saturate |r| to W bits   always
+``sign``              the sign s of u, u XOR s and u = −2^(n−1)       always
+``magnitude``         |u| = (u XOR s) + s                             always
+``divide_j``          r − θ·2^j beside r                              j = q−1 … 0 (mod),
+                                                                      j = 0 (zero, subtract)
+``pick_j``            r − θ·2^j if it is not negative (k |= 2^j),     (same)
+                      else r
+``saturate_check``    whether r fits W bits with the sign (a chain),  always
+                      and for reset-to-zero whether k ≠ 0
+``saturate``          reset-to-zero and saturation: the result XOR s  always
 ``apply_sign``        k and v' get the sign of u: (x XOR s) + s       always
 ====================  ==============================================  ===============
 
-No carry chain has more than one LUT in front or behind it: a negation is
-an XOR whose + 1 is the carry-in of the next adder, the leak's rounding is
-the carry-in of the integrate stage's adder, and a divide step's select by
-the sign of its difference happens in the next stage, behind two adders
-that try both candidates (carry select).
+No carry chain has logic in front of it or behind it: a negation is an XOR
+in the stage before and a + 1 as the carry-in, the leak's rounding is the
+carry-in of the integrate stage's adder, and a divide step's pick by the
+sign of its difference is the next stage.
 
 Reset-to-mod divides without a divider: because k ≤ 2^q − 1, q
 restoring compare-and-subtract steps against θ·2^j give k and the remainder,
@@ -35,7 +39,7 @@ and when |u| ≥ 2^q·θ every step subtracts, which is exactly the saturated
 k = 2^q − 1 with remainder |u| − (2^q − 1)·θ that SPEC §1 asks for.
 """
 
-from amaranth.hdl import Cat, Const, Mux, Value
+from amaranth.hdl import Cat, Const, Mux, Value, signed
 
 __all__ = ["Parameters", "stages", "full_rate_neurons", "latency"]
 
@@ -98,13 +102,20 @@ def stages(cfg, *, strict_divide=False):
         # the block RAM: see lifq.hdl.ecp5).
         result.append(("leak_operands", lambda e, p: dict(e)))
         result.append(("leak_multiply", lambda e, p: _leak_multiply(e, p)))
+        # The product again, in the fabric: a carry chain straight from the DSP
+        # block's output register was longer, by the routing out of the block,
+        # than an accumulator.
+        result.append(("leak_product", lambda e, p: dict(e)))
         result.append(("leak_truncate", lambda e, p: _leak_truncate(cfg, e)))
     forget_all = not cfg.programmable and cfg.decay == 0
     result.append(("integrate", lambda e, p: _integrate(e, forget_all)))
-    result.append(("magnitude", lambda e, p: _magnitude(cfg, e)))
+    result.append(("sign", lambda e, p: _sign(cfg, e)))
+    result.append(("magnitude", lambda e, p: _magnitude(e)))
     for bit in reversed(range(cfg.spike_bits if cfg.reset == "mod" else 1)):
         result.append((f"divide_{bit}",
                        lambda e, p, bit=bit: _divide_step(e, p, bit, strict_divide)))
+        result.append((f"pick_{bit}", lambda e, p, bit=bit: _pick_step(e, bit, strict_divide)))
+    result.append(("saturate_check", lambda e, p: _saturate_check(cfg, e)))
     result.append(("saturate", lambda e, p: _saturate(cfg, e)))
     result.append(("apply_sign", lambda e, p: _apply_sign(cfg, e)))
     return result
@@ -123,15 +134,18 @@ def _leak_truncate(cfg, entry):
 
     Rounding toward zero adds one to the floor of a negative product with a
     fraction.  That increment is the carry-in of the integrate stage's adder:
-    here an OR of the fraction bits, there one carry chain (an increment here
+    here the carry out of fraction + (2^F − 1)·sign, one short carry chain
+    straight from the multiplier's register (an OR tree of the fraction bits
+    was two LUTs and their routing behind the multiplier; an increment here
     was a chain behind an OR tree).
     """
     product = entry["product"]
-    floor = product >> cfg.decay_shift          # arithmetic shift: floor division
-    if cfg.decay_shift == 0:
+    shift = cfg.decay_shift
+    floor = product >> shift                    # arithmetic shift: floor division
+    if shift == 0:
         round_up = Const(0)
     else:
-        round_up = product[-1] & product[:cfg.decay_shift].any()
+        round_up = (product[:shift] + product[-1].replicate(shift))[shift]
     # |v·d/2^F| ≤ |v| ≤ 2^(W−1) because d ≤ 2^F, so W bits hold the leaked
     # membrane and its floor (≥ −2^(W−1), an integer below a value ≥ −2^(W−1)).
     return {**_keep(entry, "drive"), "v_floor": floor.as_signed()[:cfg.width].as_signed(),
@@ -161,62 +175,67 @@ def _add_with_carry(width, a, b, carry):
     return (extended(a) + extended(b))[1:width + 1].as_signed()
 
 
-def _magnitude(cfg, entry):
-    """|u| as its ones' complement and a carry-in: |u| = (u XOR negative) + negative.
-
-    The + negative is the carry-in of the first divide step's adders, so this
-    stage is one LUT deep instead of a negation chain followed by a select.
-    """
+def _sign(cfg, entry):
+    """The sign of u, u XOR sign (|u| − sign) and whether u is −2^(n−1): one LUT
+    per bit, and an OR tree."""
     u = entry["u"]
     negative = u[-1]
     return {
         "negative": negative,
-        "magnitude_xor": u.as_unsigned() ^ negative.replicate(len(u)),
+        "magnitude_xor": u.as_unsigned()[:-1] ^ negative.replicate(len(u) - 1),
+        # |u| = 2^(n−1), the one magnitude whose top bit is set.  As the carry
+        # out of the next stage's chain it was a signal leaving the chain, which
+        # took the iCE40 an extra logic cell and its routing.
+        "magnitude_top": negative & ~u[:-1].any(),
         # An unsigned neuron never fires below zero: its divider steps stay idle.
         "fire_enable": Const(1) if cfg.signed else ~negative,
         "k": Const(0, cfg.k_width - 1),
     }
 
 
+def _magnitude(entry):
+    """|u| = (u XOR sign) + sign: a carry chain straight from registers, the sign
+    its carry-in."""
+    return {**_keep(entry, "negative", "fire_enable", "k"), "magnitude": _absolute(entry)}
+
+
+def _absolute(entry):
+    xor = entry["magnitude_xor"]
+    return Cat((xor + entry["negative"])[:len(xor)], entry["magnitude_top"])
+
+
 def _divide_step(entry, params, bit, strict=False):
-    """One restoring step, its select deferred: the step registers both the
-    value it compared (``kept``) and the difference, and ``take``.
-
-    A later step adds −θ·2^j to both values the previous step registered, in
-    two carry chains straight from registers, and picks by the previous
-    ``take`` after them (carry select): the pick's select, a register with a
-    fan-out of two words, reaches the LUT behind the chains while they
-    ripple, instead of standing in front of one chain.
-    """
-    def compared(value):
-        return (value > 0) if strict else (value >= 0)
-
-    negative_threshold = params.negative_threshold
-    if "magnitude_xor" in entry:      # the first step: |u| = magnitude_xor + negative
-        width = len(entry["magnitude_xor"])
-        kept = entry["magnitude_xor"] + entry["negative"]
-        # Two chains side by side, both straight from registers, the sign the
-        # carry-in of both.
-        difference = _add_with_carry(_difference_width(width, negative_threshold, bit),
-                                     entry["magnitude_xor"], negative_threshold.shift_left(bit),
-                                     entry["negative"])
-        at_least = compared(difference)
-    else:
-        width = len(entry["kept"])
-        kept = magnitude(entry)
-        from_difference = _minus_threshold(entry["difference"], negative_threshold, bit)
-        from_kept = _minus_threshold(entry["kept"], negative_threshold, bit)
-        difference = Mux(entry["take"], from_difference, from_kept)
-        at_least = Mux(entry["take"], compared(from_difference), compared(from_kept))
-    take = entry["fire_enable"] & at_least
-    k = entry["k"] | (take << bit)
+    """One restoring step's compare: r and r − θ·2^j, one carry chain straight
+    from registers into registers.  Its pick is the next stage (``pick_j``):
+    a select behind the chain made the step a LUT and its routing longer
+    than an accumulator."""
+    kept = entry["magnitude"]
     return {
+        **_keep(entry, "negative", "fire_enable", "k"),
+        "kept": kept,
+        "difference": _minus_threshold(kept, params.negative_threshold, bit),
+    }
+
+
+def _pick_step(entry, bit, strict=False):
+    """A restoring step's pick: r − θ·2^j where it is not negative (k gains 2^j),
+    else r."""
+    take = _take(entry, strict)
+    k = entry["k"] | (take << bit)
+    result = {
         **_keep(entry, "negative", "fire_enable"),
-        "kept": kept[:width],
-        "difference": difference.as_unsigned()[:width],
-        "take": take,
+        "magnitude": magnitude(entry, strict),
         "k": k[:len(entry["k"])],
     }
+    if bit == 0:   # the saturation check's carry-in, from a register
+        result["positive"] = ~entry["negative"]
+    return result
+
+
+def _take(entry, strict=False):
+    difference = entry["difference"]
+    at_least = (difference > 0) if strict else ~difference[-1]
+    return entry["fire_enable"] & at_least
 
 
 def _difference_width(width, negative_threshold, bit):
@@ -235,53 +254,69 @@ def _minus_threshold(value, negative_threshold, bit):
     return Cat(value[:bit], high[:result_width - bit]).as_signed()
 
 
-def magnitude(entry):
+def magnitude(entry, strict=False):
     """The magnitude a divide step's fields stand for."""
-    return Mux(entry["take"], entry["difference"], entry["kept"])
+    width = len(entry["kept"])
+    return Mux(_take(entry, strict), entry["difference"].as_unsigned()[:width], entry["kept"])
 
 
 def meanings(fields):
     """The values a stage's fields stand for (for the formal bounds): ``v`` of
     ``v_floor`` and ``v_round``, ``magnitude`` of ``magnitude_xor`` or of a
-    divide step's ``kept``/``difference``/``take``, beside the fields
-    themselves."""
+    divide step's ``kept`` and ``difference``, ``membrane`` of
+    ``membrane_xor``, beside the fields themselves."""
     result = dict(fields)
+    if "membrane_xor" in fields:
+        xor = fields["membrane_xor"]
+        result["membrane"] = (xor + fields["negative"])[:len(xor)].as_signed()
     if "v_floor" in fields:
         result["v"] = fields["v_floor"] + fields["v_round"]
     if "magnitude_xor" in fields:
-        result["magnitude"] = fields["magnitude_xor"] + fields["negative"]
+        result["magnitude"] = _absolute(fields)
     if "kept" in fields:
         result["magnitude"] = magnitude(fields)
     return result
 
 
-def _saturate(cfg, entry):
-    """Reset-to-zero, then saturation of the magnitude against a constant."""
-    negative, k = entry["negative"], entry["k"]
-    magnitude_ = magnitude(entry)
-    if cfg.reset == "zero":
-        magnitude_ = Mux(k != 0, 0, magnitude_)
-    # −2^(W−1) is reachable, +2^(W−1) is not.  The compares against the two
-    # limits are OR trees, not a carry chain.
+def _saturate_check(cfg, entry):
+    """Whether the magnitude fits W bits with the sign: r ≤ 2^(W−1) − 1, or
+    r ≤ 2^(W−1) when u is negative (−2^(W−1) is reachable, +2^(W−1) is not).
+
+    r − 2^(W−1) − sign as one carry chain straight from registers (its sign:
+    ``fits``), the carry-in the sign's complement from a register; OR trees
+    over r were three LUTs and their routing deep.  For reset-to-zero also
+    whether k ≠ 0 drops the remainder.
+    """
     w = cfg.width
-    magnitude_ = Cat(magnitude_, Const(0, max(0, w + 1 - len(magnitude_))))  # u may be narrow
-    above_max = magnitude_[w - 1:].any()                                 # > 2^(W−1) − 1
-    above_min = magnitude_[w:].any() | (magnitude_[w - 1] & magnitude_[:w - 1].any())  # > 2^(W−1)
+    magnitude_ = entry["magnitude"]
+    width = max(len(magnitude_), w) + 1
+    excess = _add_with_carry(width, magnitude_, Const(-(1 << (w - 1)) - 1, signed(width)),
+                             entry["positive"])
+    return {**_keep(entry, "negative", "k"),
+            "magnitude": magnitude_[:w],
+            "fits": excess[-1],
+            "zeroed": (entry["k"] != 0) if cfg.reset == "zero" else Const(0)}
+
+
+def _saturate(cfg, entry):
+    """Reset-to-zero and saturation, the result's ones' complement by the sign."""
+    negative, w = entry["negative"], cfg.width
     limit = Mux(negative, 1 << (w - 1), (1 << (w - 1)) - 1)
-    saturated = Mux(Mux(negative, above_min, above_max), limit, magnitude_)
-    return {**_keep(entry, "negative", "k"), "magnitude": saturated[:w]}
+    # Reset-to-zero drops what saturation would have kept.
+    picked = Mux(entry["zeroed"], 0, Mux(entry["fits"], entry["magnitude"], limit))
+    k = entry["k"].as_unsigned()[:cfg.k_width]    # zero-extended ahead of the XOR
+    k = Cat(k, Const(0, cfg.k_width - len(k)))
+    return {"negative": negative,
+            "k_xor": k ^ negative.replicate(cfg.k_width),
+            "membrane_xor": picked[:w] ^ negative.replicate(w)}
 
 
 def _apply_sign(cfg, entry):
-    """The fields of the output payload: signed k and v'.
-
-    ±x as (x XOR negative) + negative: one LUT in front of one carry chain."""
-    negative, magnitude_ = entry["negative"], entry["magnitude"]
-    k = entry["k"].as_unsigned()[:cfg.k_width]    # zero-extended ahead of the XOR
-    k = Cat(k, Const(0, cfg.k_width - len(k)))
+    """The fields of the output payload: signed k and v', ±x as
+    (x XOR negative) + negative, the sign the carry-in of a chain straight
+    from registers."""
+    negative = entry["negative"]
     return {
-        "spike_count": ((k ^ negative.replicate(cfg.k_width)) + negative)
-                       [:cfg.k_width].as_signed(),
-        "membrane": ((magnitude_ ^ negative.replicate(len(magnitude_))) + negative)
-                    [:cfg.width].as_signed(),
+        "spike_count": (entry["k_xor"] + negative)[:cfg.k_width].as_signed(),
+        "membrane": (entry["membrane_xor"] + negative)[:cfg.width].as_signed(),
     }

@@ -7,7 +7,8 @@ from amaranth.utils import ceil_log2
 
 from lifq.spec import Register
 
-__all__ = ["ParameterAddress", "neuron_index_shape", "round_robin_next", "update_layout",
+__all__ = ["ParameterAddress", "neuron_index_shape", "round_robin_next", "wraps_by_itself",
+           "update_layout",
            "parameter_write_layout", "parameter_values_layout", "current_signature",
            "update_signature", "parameter_signature", "forward", "memory_port_members"]
 
@@ -21,8 +22,18 @@ def neuron_index_shape(cfg):
 
 
 def round_robin_next(cfg, index):
-    """The neuron after ``index`` in round-robin order: 0 follows N − 1."""
+    """The neuron after ``index`` in round-robin order: 0 follows N − 1.
+
+    For N a power of two (2 or more) the count wraps by itself: a carry chain
+    without a compare and a select behind it."""
+    if wraps_by_itself(cfg):
+        return (index + 1)[:len(index)]
     return Mux(index == cfg.neurons - 1, 0, index + 1)
+
+
+def wraps_by_itself(cfg):
+    """Whether a counter over the N neurons wraps from N − 1 to 0 by overflow."""
+    return cfg.neurons >= 2 and cfg.neurons & (cfg.neurons - 1) == 0
 
 
 def update_layout(cfg):

@@ -9,7 +9,7 @@ the ends allow it and compares otherwise, so the numbers stay in the table.
 
 from amaranth.hdl import Cat, Const, Signal, Value
 
-__all__ = ["in_range", "registered_reduce"]
+__all__ = ["in_range", "registered_reduce", "REDUCE_CYCLES"]
 
 
 def _power_of_two(value):
@@ -61,16 +61,27 @@ def in_range(value, low, high, reduce=_direct):
     return reduce((value >= low) & (value <= high), "test")
 
 
+#: Cycles a :func:`registered_reduce` check adds: its two register levels.
+REDUCE_CYCLES = 2
+
+
 def registered_reduce(m, name):
-    """A ``reduce`` for :func:`in_range` whose check takes one more cycle and is at
-    most a few LUTs deep in each: the OR or AND of each group of four bits (and
-    a comparison's result) goes into a register, and the check combines those.
-    ``name`` names the registers (Amaranth numbers them apart)."""
+    """A ``reduce`` for :func:`in_range` whose check takes :data:`REDUCE_CYCLES`
+    more cycles and is at most a LUT or two deep in each: the OR or AND of each
+    group of four bits (and a comparison's result) goes into a register, the
+    OR or AND of each group of four of those into another, and the check
+    combines those (one level of groups left the combination three LUTs and
+    their routing deep).  ``name`` names the registers (Amaranth numbers them
+    apart)."""
     def reduce(bits, operation):
-        groups = [bits] if operation == "test" else [bits[start:start + 4]
-                                                     for start in range(0, len(bits), 4)]
-        flags = [Signal(name=name, reset_less=True) for _ in groups]
-        m.d.sync += [flag.eq(_direct(group, operation)) for flag, group in zip(flags, groups)]
-        return _direct(Cat(*flags), "all" if operation == "all" else "any")
+        combine = "all" if operation == "all" else "any"
+        for level in range(REDUCE_CYCLES):
+            groups = ([bits] if operation == "test" and level == 0
+                      else [bits[start:start + 4] for start in range(0, len(bits), 4)])
+            flags = [Signal(name=name, reset_less=True) for _ in groups]
+            m.d.sync += [flag.eq(_direct(group, operation if level == 0 else combine))
+                         for flag, group in zip(flags, groups)]
+            bits = Cat(*flags)
+        return _direct(bits, combine)
 
     return reduce

@@ -138,8 +138,8 @@ def test_latency_is_cycles_from_input_to_output(cfg):
 def test_constant_no_leak_core_drops_the_multiplier_stages():
     programmable = LIFConfig(neurons=4)
     constant = programmable.replace(programmable=False)
-    # leak_operands, leak_multiply and leak_truncate
-    assert full_rate_neurons(programmable) == full_rate_neurons(constant) + 3
+    # leak_operands, leak_multiply, leak_product and leak_truncate
+    assert full_rate_neurons(programmable) == full_rate_neurons(constant) + 4
     assert "parameters__valid" in generate(programmable)
     assert "parameters__valid" not in generate(constant)
 

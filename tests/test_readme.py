@@ -118,13 +118,14 @@ LATENCY_ROWS = {
 }
 
 _STAGE_WORDS = {"membrane_read": "read", "leak_operands": "leak", "leak_multiply": "leak",
-                "leak_truncate": "leak",
-                "integrate": "integrate", "magnitude": "magnitude", "saturate": "saturate",
-                "apply_sign": "sign"}
+                "leak_product": "leak", "leak_truncate": "leak",
+                "integrate": "integrate", "sign": "magnitude", "magnitude": "magnitude",
+                "saturate_check": "saturate", "saturate": "saturate", "apply_sign": "sign"}
 
 
 def _stage_text(cfg):
-    """The stage column: ``read, leak×3, integrate, magnitude, divide×4, saturate, sign``."""
+    """The stage column: ``read, leak×4, integrate, magnitude×2, divide×8, saturate×2, sign``
+    (a divide step's two stages, ``divide_j`` and ``pick_j``, both count as divide)."""
     words = [_STAGE_WORDS.get(name, "divide") for name, _ in stages(cfg)]
     parts = []
     for word in words:

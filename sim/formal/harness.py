@@ -9,7 +9,7 @@ Property sets (``properties`` of :class:`FormalHarness`):
 ``"streams"``
     The ``updates`` stream keeps a stalled payload stable until it is taken;
     transfers out never exceed transfers in; the number in flight never
-    exceeds ``latency``; and the output neurons come in round-robin order
+    exceeds the core's ``capacity``; and the output neurons come in round-robin order
     0, 1, …, N − 1, 0, … from reset and from every clear (nothing lost,
     duplicated or reordered).
 ``"all"``
@@ -237,7 +237,7 @@ class FormalHarness(Elaboratable):
             m.d.comb += [Assert(outstanding != 0, "out <= in: no output without an input"),
                          Assert(updates.payload.neuron == expected,
                                 "outputs in round-robin order")]
-        m.d.comb += Assert(outstanding <= latency, "in - out <= latency")
+        m.d.comb += Assert(outstanding <= core.capacity, "in - out <= capacity")
         with m.If(core.clearing):
             m.d.comb += Assert(~transfer_in, "no current taken while clearing")
 
@@ -254,12 +254,15 @@ class FormalHarness(Elaboratable):
         ]
         if not self.strengthen:
             return
-        # Nothing lost or duplicated inside, and the core's counters agree with ours.
-        m.d.comb += [
-            Assert(outstanding == core.in_flight, "in - out = updates in flight"),
-            Assert(expected == (core.next_neuron + n * (latency + 1) - outstanding) % n,
-                   "next output neuron = next input neuron - in flight"),
-        ]
+        # Nothing lost or duplicated inside, and the core's counters agree with ours
+        # — but while a clear waits with nothing in flight: ``expected`` is 0 from
+        # then on, the core starts its walk (and its input counter at 0) a few
+        # cycles later, and takes no current meanwhile.
+        m.d.comb += Assert(outstanding == core.in_flight, "in - out = updates in flight")
+        with m.If(~_restarts(core)):
+            m.d.comb += Assert(
+                expected == (core.next_neuron + n * (core.capacity + 1) - outstanding) % n,
+                "next output neuron = next input neuron - in flight")
 
     # -- bit-exact against SPEC §1 (bounded) --------------------------------------------
 
@@ -327,7 +330,7 @@ class FormalHarness(Elaboratable):
         writes = cfg.programmable and self.parameter_writes
 
         # The currents in flight, with their parameters, oldest at ``head``.
-        depth = core.latency + 1
+        depth = core.capacity + 1
         entry = [("current", signed(cfg.input_width), currents.payload),
                  ("theta", unsigned(cfg.width), written[Register.THRESHOLD]),
                  ("decay", unsigned(cfg.decay_shift + 1), written[Register.DECAY]),
