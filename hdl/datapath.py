@@ -113,7 +113,7 @@ def stages(cfg, *, strict_divide=False):
     result.append(("magnitude", lambda e, p: _magnitude(e)))
     for bit in reversed(range(cfg.spike_bits if cfg.reset == "mod" else 1)):
         result.append((f"divide_{bit}",
-                       lambda e, p, bit=bit: _divide_step(e, p, bit, strict_divide)))
+                       lambda e, p, bit=bit: _divide_step(e, p, bit)))
         result.append((f"pick_{bit}", lambda e, p, bit=bit: _pick_step(e, bit, strict_divide)))
     result.append(("saturate_check", lambda e, p: _saturate_check(cfg, e)))
     result.append(("saturate", lambda e, p: _saturate(cfg, e)))
@@ -204,7 +204,7 @@ def _absolute(entry):
     return Cat((xor + entry["negative"])[:len(xor)], entry["magnitude_top"])
 
 
-def _divide_step(entry, params, bit, strict=False):
+def _divide_step(entry, params, bit):
     """One restoring step's compare: r and r − θ·2^j, one carry chain straight
     from registers into registers.  Its pick is the next stage (``pick_j``):
     a select behind the chain made the step a LUT and its routing longer
