@@ -437,7 +437,7 @@ class LIFCore(wiring.Component):
         # empty two cycles ago is empty now and was a cycle ago, when nothing
         # left it for the output register: nothing is in flight now, nor next
         # cycle, when the walk starts.
-        m.d.sync += [drained.eq(advance & (~self.updates.valid | self.updates.ready)),
+        m.d.sync += [drained.eq(advance & self._output_free()),
                      held.eq(requested & ~restart),
                      restart.eq(requested & held & ~busy.any & drained & ~restart)]
         with m.If(self.clear):
@@ -503,7 +503,7 @@ class LIFCore(wiring.Component):
                      leaving.membrane.eq(result["membrane"])]
         skid = Signal.like(updates.payload, name="skid", reset_less=True)
         skid_valid = Signal(name="skid_valid")
-        output_free = ~updates.valid | updates.ready
+        output_free = self._output_free()
         with m.If(output_free):
             m.d.sync += updates.payload.eq(Mux(skid_valid, skid, leaving))
         with m.If(~output_free & ~skid_valid & last_valid):
@@ -516,8 +516,16 @@ class LIFCore(wiring.Component):
         for copy in advance.copies:
             # Each copy reads itself where ``skid_valid`` is read above, so no two
             # copies compute the same function and synthesis keeps them apart.
-            m.d.sync += copy.eq(output_free | (copy & ~last_valid))
+            m.d.sync += copy.eq(self._advance_next(copy, last_valid))
         return _Skid(skid_valid, skid)
+
+    def _output_free(self):
+        """The output register is empty or taken this cycle."""
+        return ~self.updates.valid | self.updates.ready
+
+    def _advance_next(self, advance, last_valid):
+        """``advance`` next cycle: the skid register stays (or becomes) empty."""
+        return self._output_free() | (advance & ~last_valid)
 
     def _hazard(self, m, valids, accept, open_, advance):
         """Whether an earlier update of the next neuron is in flight, now and
@@ -563,8 +571,7 @@ class LIFCore(wiring.Component):
     def _ready(self, m, open_, advance, last_valid, blocked_next):
         """The input's ``open_`` register: next cycle the pipeline moves (the
         skid register stays empty) and nothing blocks the input."""
-        output_free = ~self.updates.valid | self.updates.ready
-        advance_next = output_free | (advance & ~last_valid)
+        advance_next = self._advance_next(advance, last_valid)
         if self._mutation == "ready_ignores_stall":
             advance_next = Const(1)   # the bug: also ready while the output stalls
         m.d.sync += open_.eq(advance_next & ~blocked_next)

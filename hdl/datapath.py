@@ -200,8 +200,13 @@ def _magnitude(entry):
 
 
 def _absolute(entry):
-    xor = entry["magnitude_xor"]
-    return Cat((xor + entry["negative"])[:len(xor)], entry["magnitude_top"])
+    return Cat(_plus_sign(entry["magnitude_xor"], entry["negative"]), entry["magnitude_top"])
+
+
+def _plus_sign(xor, negative):
+    """x XOR s, registered, plus s: ±x (or |u|) as one carry chain straight
+    from registers, the sign its carry-in; as wide as ``xor``."""
+    return (xor + negative)[:len(xor)]
 
 
 def _divide_step(entry, params, bit):
@@ -267,8 +272,7 @@ def meanings(fields):
     ``membrane_xor``, beside the fields themselves."""
     result = dict(fields)
     if "membrane_xor" in fields:
-        xor = fields["membrane_xor"]
-        result["membrane"] = (xor + fields["negative"])[:len(xor)].as_signed()
+        result["membrane"] = _plus_sign(fields["membrane_xor"], fields["negative"]).as_signed()
     if "v_floor" in fields:
         result["v"] = fields["v_floor"] + fields["v_round"]
     if "magnitude_xor" in fields:
@@ -317,6 +321,6 @@ def _apply_sign(cfg, entry):
     from registers."""
     negative = entry["negative"]
     return {
-        "spike_count": (entry["k_xor"] + negative)[:cfg.k_width].as_signed(),
-        "membrane": (entry["membrane_xor"] + negative)[:cfg.width].as_signed(),
+        "spike_count": _plus_sign(entry["k_xor"], negative).as_signed(),
+        "membrane": _plus_sign(entry["membrane_xor"], negative).as_signed(),
     }
