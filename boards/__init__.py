@@ -11,6 +11,7 @@ Modules, one job each:
 :mod:`boards.executor`             a core board's request executor, the payload reader
 :mod:`boards.network_executor`     a network board's executor, input store, score sums
 :mod:`boards.link`                 parser + executor: the link engine of either kind
+:mod:`boards.crossing`             the link's clock to the core's: queues, handshakes
 :mod:`boards.top`                  ``LinkTop``, ``NetworkLinkTop`` and ``BoardTop`` (pins)
 :mod:`boards.pll`                  iCE40 / ECP5 PLL settings and instances
 :mod:`boards.platforms`            the supported boards
@@ -28,6 +29,7 @@ For scripts (``make demo``)::
     report = build_bitstream("ulx3s", net, build_dir="build/ulx3s", lanes=1)  # a network
 
 ``build_bitstream`` raises :class:`lifq.spec.InputError` for bad arguments,
-:class:`boards.build.TimingError` (report on ``.report``) when Fmax is below
-the clock, and :class:`boards.build.BuildError` when a tool fails.
+:class:`boards.build.TimingError` (report on ``.report``) when an Fmax is below
+a clock (the core's or the link's), and :class:`boards.build.BuildError` when a
+tool fails.
 """

@@ -9,7 +9,7 @@ import dataclasses
 
 from amaranth.hdl import ClockDomain, Const, Signal
 from amaranth.lib import io
-from amaranth.lib.cdc import FFSynchronizer
+from amaranth.lib.cdc import FFSynchronizer, ResetSynchronizer
 
 from lifq.spec import InputError, value_text
 
@@ -76,35 +76,47 @@ class BoardSpec:
                               self.default_clock_hz if clock_hz is None else clock_hz,
                               board=self.title)
 
-    def add_clock(self, m, platform, plan):
-        """Add the ``sync`` domain to ``m``: oscillator or PLL, and a power-on reset.
+    def add_clock(self, m, platform, plan, *, core_domain=None):
+        """Add the ``sync`` domain to ``m`` and a power-on reset; with ``core_domain``
+        also that domain.
 
-        Reset is held until the PLL has locked and then for 15 µs more (iCE40
-        block RAMs read as zero for a few µs after configuration).
+        Without ``core_domain``, ``sync`` runs on ``plan``'s clock (oscillator or
+        PLL).  With it, ``sync`` (the host link) runs on the oscillator and
+        ``core_domain`` on ``plan``'s clock: nextpnr times each against its own
+        clock.  Reset is held until the PLL has locked and then for 15 µs more
+        (iCE40 block RAMs read as zero for a few µs after configuration); the
+        core's domain leaves reset two of its cycles after ``sync``.
         """
         m.domains.sync = sync = ClockDomain("sync")
         m.domains.por = por = ClockDomain("por", reset_less=True, local=True)
         clock = Signal(name="core_clock")
+        oscillator = Signal(name="oscillator_clock")
         lock = Signal(name="pll_lock")
+        pin = platform.request(self.oscillator, dir="-")
         if plan.pll is None:
-            pin = platform.request(self.oscillator, dir="-")
             m.submodules.oscillator = buffer = io.Buffer("i", pin)
-            m.d.comb += [clock.eq(buffer.i), lock.eq(1)]
+            m.d.comb += [clock.eq(buffer.i), oscillator.eq(buffer.i), lock.eq(1)]
         elif self.family == "ice40":
-            # SB_PLL40_PAD takes the oscillator straight from its pad.
-            pin = platform.request(self.oscillator, dir="-")
-            m.submodules.pll = pll.clock_instance(plan, pin.io, clock, lock)
-            platform.add_clock_constraint(clock, plan.frequency_hz)
+            # The PLL takes the oscillator straight from its pad, and gives it back
+            # (SB_PLL40_2_PAD's port A) when the link needs it.
+            reference = oscillator if core_domain is not None else None
+            m.submodules.pll = pll.clock_instance(plan, pin.io, clock, lock,
+                                                  reference_out=reference)
         else:
-            pin = platform.request(self.oscillator, dir="-")
             m.submodules.oscillator = buffer = io.Buffer("i", pin)
+            m.d.comb += oscillator.eq(buffer.i)
             m.submodules.pll = pll.clock_instance(plan, buffer.i, clock, lock)
+        if plan.pll is not None:
             platform.add_clock_constraint(clock, plan.frequency_hz)
-        m.d.comb += [sync.clk.eq(clock), por.clk.eq(clock)]
+            if core_domain is not None and self.family == "ice40":
+                platform.add_clock_constraint(oscillator, plan.oscillator_hz)
+        link_clock = clock if core_domain is None else oscillator
+        m.d.comb += [sync.clk.eq(link_clock), por.clk.eq(link_clock)]
 
         locked = Signal()
         m.submodules.lock_sync = FFSynchronizer(lock, locked, o_domain="por", init=0)
-        delay = max(1, int(15e-6 * plan.frequency_hz))
+        link_hz = plan.frequency_hz if core_domain is None else plan.oscillator_hz
+        delay = max(1, int(15e-6 * link_hz))
         timer = Signal(range(delay + 1))
         ready = Signal()
         with m.If(~locked):
@@ -114,6 +126,10 @@ class BoardSpec:
         with m.Else():
             m.d.por += timer.eq(timer + 1)
         m.d.comb += sync.rst.eq(~ready)
+        if core_domain is not None:
+            m.domains += (core := ClockDomain(core_domain))
+            m.d.comb += core.clk.eq(clock)
+            m.submodules.core_reset = ResetSynchronizer(~ready, domain=core_domain)
 
     def tie_pins(self, m, platform):
         """Drive the board's ``tie_high`` pins high."""

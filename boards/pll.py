@@ -134,26 +134,32 @@ def plan_clock(family, oscillator_hz, requested_hz, *, board="the board"):
     return ClockPlan(family, oscillator_hz, requested_hz, settings["output_hz"], settings)
 
 
-def clock_instance(plan, clock_in, clock_out, lock):
+def clock_instance(plan, clock_in, clock_out, lock, *, reference_out=None):
     """The PLL ``Instance`` of ``plan``.
 
     Parameters
     ----------
     clock_in
-        iCE40: the oscillator pin's ``IOValue`` (``SB_PLL40_PAD`` sits on the
-        pad); ECP5: the oscillator as a signal.
+        iCE40: the oscillator pin's ``IOValue`` (the PLL sits on the pad);
+        ECP5: the oscillator as a signal.
     clock_out, lock : Signal
         Driven by the PLL.
+    reference_out : Signal, optional
+        iCE40 only: driven with the oscillator itself (an ``SB_PLL40_2_PAD``
+        instead of an ``SB_PLL40_PAD``: the pad feeds the PLL, and nothing
+        else can reach it).
     """
     settings = plan.pll
     if plan.family == "ice40":
-        return Instance(
-            "SB_PLL40_PAD",
+        common = dict(
             p_FEEDBACK_PATH="SIMPLE",
             p_DIVR=settings["divr"], p_DIVF=settings["divf"], p_DIVQ=settings["divq"],
             p_FILTER_RANGE=settings["filter_range"],
-            i_PACKAGEPIN=clock_in, i_RESETB=1, i_BYPASS=0,
-            o_PLLOUTGLOBAL=clock_out, o_LOCK=lock)
+            i_PACKAGEPIN=clock_in, i_RESETB=1, i_BYPASS=0, o_LOCK=lock)
+        if reference_out is not None:
+            return Instance("SB_PLL40_2_PAD", p_PLLOUT_SELECT_PORTB="GENCLK", **common,
+                            o_PLLOUTGLOBALA=reference_out, o_PLLOUTGLOBALB=clock_out)
+        return Instance("SB_PLL40_PAD", **common, o_PLLOUTGLOBAL=clock_out)
     if plan.family == "ecp5":
         return Instance(
             "EHXPLLL",

@@ -15,6 +15,7 @@ import collections
 import os
 import threading
 
+from amaranth.hdl import ClockDomain, Module
 from amaranth.sim import Simulator
 
 from lifq.spec import NetworkConfig
@@ -24,9 +25,13 @@ from .top import link_top
 
 __all__ = ["SimulatedTransport", "PseudoTerminal"]
 
-# One clock period.  1 ns keeps every delay an exact number of femtoseconds, the simulator's
-# time unit, so the serial bit timing never drifts against the clock.
+# One clock period of the link.  1 ns keeps every delay an exact number of femtoseconds, the
+# simulator's time unit, so the serial bit timing never drifts against the clock.
 PERIOD = 1e-9
+# A core board's core runs on a clock of its own, faster than the link's as on the boards
+# (24 MHz beside 12 on the iCEBreaker), and out of step with it: its edges drift through
+# every phase of the link's, as they would between an oscillator and a PLL.
+CORE_PERIOD = 0.7e-9
 
 
 class SimulatedTransport:
@@ -47,6 +52,9 @@ class SimulatedTransport:
     run_steps : int
         A network board is silent while it runs: a read waits long enough
         for a RUN of this many timesteps (of the densest input).
+    core_period : float
+        A core board's core clock period in seconds (its link's is
+        :data:`PERIOD`); at most ``PERIOD``.
 
     Attributes
     ----------
@@ -59,11 +67,16 @@ class SimulatedTransport:
     """
 
     def __init__(self, config, *, divisor=4, timeout_bytes=32, max_payload=protocol.MAX_PAYLOAD,
-                 lanes=1, run_steps=16):
+                 lanes=1, run_steps=16, core_period=CORE_PERIOD):
+        if not 0 < core_period <= PERIOD:
+            raise ValueError(f"core_period = {core_period!r} s: allowed 0 < core_period "
+                             f"<= {PERIOD:g} s (the link's period)")
+        separate_core = not isinstance(config, NetworkConfig)
         self.divisor = divisor
         self.byte_cycles = 10 * divisor
         self.link_timeout = timeout_bytes * self.byte_cycles
-        self.top = link_top(config, lanes=lanes, clock_hz=round(1 / PERIOD), divisor=divisor,
+        clock_hz = round(1 / core_period) if separate_core else round(1 / PERIOD)
+        self.top = link_top(config, lanes=lanes, clock_hz=clock_hz, divisor=divisor,
                             timeout=self.link_timeout, max_payload=max_payload)
         # A read gives up once nothing has arrived for this long: longer than the board
         # ever stays silent before an answer (draining after an error takes one timeout).
@@ -74,8 +87,15 @@ class SimulatedTransport:
         self._outgoing = collections.deque()
         self._incoming = bytearray()
         self._framing_errors = 0
-        self._simulator = Simulator(self.top)
+        design = self.top
+        if separate_core:
+            design = Module()
+            design.domains.core = ClockDomain("core")
+            design.submodules.top = self.top
+        self._simulator = Simulator(design)
         self._simulator.add_clock(PERIOD)
+        if separate_core:
+            self._simulator.add_clock(core_period, domain="core")
         self._simulator.add_testbench(self._drive_line, background=True)
         self._simulator.add_testbench(self._watch_line, background=True)
 

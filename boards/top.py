@@ -9,18 +9,21 @@ board: clock (through a PLL when it is faster than the oscillator),
 power-on reset, the USB-serial pins and the LEDs.
 """
 
-from amaranth.hdl import Elaboratable, Module, Signal
+from amaranth.hdl import DomainRenamer, Elaboratable, Module, Signal
 from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 
 from lifq.hdl import LIFCore, Network
+from lifq.hdl.interfaces import forward
 from lifq.spec import LIFConfig, NetworkConfig
 
 from . import protocol
+from .crossing import CoreCrossing
 from .link import LinkEngine
 from .uart import UARTReceiver, UARTTransmitter
 
-__all__ = ["SerialTop", "LinkTop", "NetworkLinkTop", "BoardTop", "LED_EVENTS", "link_top"]
+__all__ = ["SerialTop", "LinkTop", "NetworkLinkTop", "BoardTop", "LED_EVENTS", "link_top",
+           "link_clock_hz"]
 
 # What the LEDs show, in order: LinkTop.events bit i drives LED i (boards with fewer
 # LEDs show the first ones; the iCEBreaker's red LED shows errors, green shows traffic).
@@ -78,15 +81,20 @@ class SerialTop(wiring.Component):
 class LinkTop(SerialTop):
     """A LIF core behind a UART host link: the whole board between the serial pins.
 
+    The link runs in the ``sync`` domain, the core in the domain ``core``
+    (which whoever holds the top defines: :class:`BoardTop` from the PLL,
+    the simulator from a clock of its own); a :class:`boards.crossing.CoreCrossing`
+    joins them, so each is timed against its own clock.
+
     Parameters
     ----------
     config : lifq.spec.LIFConfig
     clock_hz : int
-        Clock frequency (for the INFO reply).
+        The core's clock frequency (for the INFO reply).
     divisor : int
-        UART clocks per bit, at least 4.
+        UART clocks per bit of the link's clock, at least 4.
     timeout : int
-        Inter-byte timeout of the link in clock cycles.
+        Inter-byte timeout of the link in cycles of its clock.
     max_payload : int
         Largest request payload in bytes (power of two).
 
@@ -95,6 +103,7 @@ class LinkTop(SerialTop):
     rx, tx, events
         See :class:`SerialTop`.
     core : lifq.hdl.LIFCore
+        In the ``core`` domain.
     """
 
     def __init__(self, config, *, clock_hz, divisor, timeout, max_payload=protocol.MAX_PAYLOAD):
@@ -113,16 +122,18 @@ class LinkTop(SerialTop):
     def elaborate(self, platform):
         m = super().elaborate(platform)
         engine = self.engine
-        m.submodules.core = core = self.core
-        wiring.connect(m, engine.currents, core.currents)
-        wiring.connect(m, core.updates, engine.updates)
+        m.submodules.core = core = DomainRenamer("core")(self.core)
+        m.submodules.crossing = crossing = CoreCrossing(self._config)
+        forward(m, wiring.flipped(crossing.core), core, crossing.core.signature.members)
+        wiring.connect(m, engine.currents, crossing.currents)
+        wiring.connect(m, crossing.updates, engine.updates)
         # RESET clears the membranes; the parameters keep their values.
-        m.d.comb += [core.clear.eq(engine.clear), engine.core_clearing.eq(core.clearing),
-                     engine.next_neuron.eq(core.next_neuron)]
+        m.d.comb += [crossing.clear.eq(engine.clear), engine.core_clearing.eq(crossing.clearing),
+                     engine.next_neuron.eq(crossing.next_neuron)]
         if self._config.programmable:
-            wiring.connect(m, engine.parameters, core.parameters)
-            m.d.comb += [engine.parameter_values.eq(core.parameter_values),
-                         engine.parameter_rejected.eq(core.parameter_rejected)]
+            wiring.connect(m, engine.parameters, crossing.parameters)
+            m.d.comb += [engine.parameter_values.eq(crossing.parameter_values),
+                         engine.parameter_rejected.eq(crossing.parameter_rejected)]
         return m
 
 
@@ -176,6 +187,13 @@ class NetworkLinkTop(SerialTop):
         return m
 
 
+def link_clock_hz(target, plan):
+    """The frequency of the link's clock (``sync``) on a board: the oscillator for a core
+    (:class:`LinkTop` runs the core on ``plan``'s clock), ``plan``'s clock for a network
+    (whose link takes every layer's updates as the network makes them)."""
+    return plan.frequency_hz if isinstance(target, NetworkConfig) else plan.oscillator_hz
+
+
 def link_top(target, *, lanes=1, **link):
     """:class:`LinkTop` for a LIFConfig, :class:`NetworkLinkTop` (with ``lanes``) for a
     NetworkConfig; ``link`` holds clock_hz, divisor, timeout and max_payload."""
@@ -194,9 +212,9 @@ class BoardTop(Elaboratable):
     config : lifq.spec.LIFConfig or lifq.spec.NetworkConfig
         A core, or a network.
     clock : boards.pll.ClockPlan
-        The core clock and how it is made from the oscillator.
+        The core's (or network's) clock and how it is made from the oscillator.
     divisor : int
-        UART clocks per bit at that clock.
+        UART clocks per bit at the link's clock (:func:`link_clock_hz`).
     lanes : int or list of int
         P of every layer of a network.
 
@@ -217,14 +235,15 @@ class BoardTop(Elaboratable):
         self.config = config
         self.clock = clock
         self.divisor = divisor
-        hz = int(round(clock.frequency_hz))
-        self.link = link_top(config, lanes=lanes, clock_hz=hz, divisor=divisor,
-                             timeout=max(1, int(hz * self.TIMEOUT_S)))
+        link_hz = link_clock_hz(config, clock)
+        self.link = link_top(config, lanes=lanes, clock_hz=int(round(clock.frequency_hz)),
+                             divisor=divisor, timeout=max(1, int(link_hz * self.TIMEOUT_S)))
 
     def elaborate(self, platform):
         m = Module()
-        hz = int(round(self.clock.frequency_hz))
-        self.board.add_clock(m, platform, self.clock)
+        hz = int(round(link_clock_hz(self.config, self.clock)))
+        self.board.add_clock(m, platform, self.clock,
+                             core_domain="core" if isinstance(self.link, LinkTop) else None)
         m.submodules.link = link = self.link
         uart = platform.request("uart", 0, dir="-")
         m.submodules.uart_rx = rx = io.Buffer("i", uart.rx)
