@@ -396,6 +396,7 @@ def format_report(report):
     """The report as a two-column table (one line per item)."""
     spec = BOARDS.get(report["board"])
     capacity = spec.capacity if spec else {}
+
     def met(prefix=""):
         return "met" if report[f"{prefix}fmax_mhz"] >= report[f"{prefix}clock_mhz"] else "NOT met"
 
