@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 
-from lifq.sim.tools import prepare_yowasp
+from lifq.sim.tools import prepare_yowasp, yosys_driver_conflicts
 from lifq.spec import InputError, LIFConfig, NetworkConfig
 from lifq.spec.ranges import SEED_RANGE, Limit
 
@@ -30,7 +30,7 @@ from .top import BoardTop, link_clock_hz
 
 __all__ = ["BuildError", "TimingError", "REPORT_KEYS", "NETWORK_REPORT_KEYS", "CLOCK_MHZ", "SEED",
            "LANES", "build_bitstream", "format_report", "program_bitstream", "toolchain_env",
-           "uart_divisor", "parse_report", "synaptic_memory", "check_timing"]
+           "uart_divisor", "parse_report", "synaptic_memory", "check_timing", "check_synthesis"]
 
 NAME = "lifq"                      # file names inside the build directory
 NEXTPNR_REPORT = "nextpnr-report.json"
@@ -106,22 +106,24 @@ def toolchain_env(environ=None):
 
 
 def uart_divisor(clock_hz, baud):
-    """UART clocks per bit for ``baud`` at ``clock_hz``; InputError if the rate is off by
-    more than 2 %, or too fast or too slow for the clock."""
+    """UART clocks per bit for ``baud`` at ``clock_hz``, the link's clock
+    (:func:`boards.top.link_clock_hz`); InputError if the rate is off by more than 2 %,
+    or too fast or too slow for the clock."""
     slowest = math.ceil(clock_hz / (protocol.MAX_DIVISOR + 0.5))
     fastest = int(clock_hz // MIN_HARDWARE_DIVISOR)
     baud = BAUD.check(baud, "--baud")
     divisor = round(clock_hz / baud)
     if divisor < MIN_HARDWARE_DIVISOR:
-        raise InputError(f"--baud = {baud} is too fast for a {clock_hz / 1e6:g} MHz clock: "
-                         f"allowed {slowest} … {fastest}")
+        raise InputError(f"--baud = {baud} is too fast for the link's {clock_hz / 1e6:g} MHz "
+                         f"clock: allowed {slowest} … {fastest}")
     if divisor > protocol.MAX_DIVISOR:
-        raise InputError(f"--baud = {baud} is too slow for a {clock_hz / 1e6:g} MHz clock: "
-                         f"allowed {slowest} … {fastest}")
+        raise InputError(f"--baud = {baud} is too slow for the link's {clock_hz / 1e6:g} MHz "
+                         f"clock: allowed {slowest} … {fastest}")
     error = abs(clock_hz / divisor - baud) / baud
     if error > MAX_BAUD_ERROR:
-        raise InputError(f"--baud = {baud} is {error:.1%} off at a {clock_hz / 1e6:g} MHz "
-                         f"clock (allowed {MAX_BAUD_ERROR:.0%}): pick another baud or clock")
+        raise InputError(f"--baud = {baud} is {error:.1%} off at the link's "
+                         f"{clock_hz / 1e6:g} MHz clock (allowed {MAX_BAUD_ERROR:.0%}): pick "
+                         "another baud")
     return divisor
 
 
@@ -223,6 +225,7 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
         raise BuildError(f"the toolchain failed ({_last_error(result, build_dir)}); "
                          f"logs in {build_dir}")
 
+    check_synthesis(build_dir)
     report = parse_report(spec, build_dir, clock.frequency_mhz,
                           link_clock_hz(cfg, clock) / 1e6)
     if isinstance(cfg, NetworkConfig):
@@ -233,6 +236,20 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
     if program:
         program_bitstream(board, report["bitstream"])
     return report
+
+
+def check_synthesis(build_dir):
+    """BuildError when Yosys put a constant in place of a driver: the bitstream would
+    not be the design (:func:`lifq.sim.tools.yosys_driver_conflicts`)."""
+    log_path = pathlib.Path(build_dir) / f"{NAME}.rpt"
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError as error:
+        raise BuildError(f"{log_path}: no Yosys log ({error.strerror})") from None
+    conflicts = yosys_driver_conflicts(text)
+    if conflicts:
+        raise BuildError(f"Yosys replaced the driver of {conflicts[0]} with a constant: the "
+                         f"netlist is not the design; logs in {build_dir}")
 
 
 def check_timing(report):

@@ -10,7 +10,7 @@ ports of a :class:`lifq.hdl.LIFCore` (so the link's executor does not know
 about the crossing), towards the core the same ports in the core's domain.
 """
 
-from amaranth.hdl import Array, Module, Mux, Signal, Value
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
@@ -22,9 +22,11 @@ from lifq.spec import LIFConfig
 
 __all__ = ["CoreCrossing", "AsyncStream", "FIFO_DEPTH", "core_port_signature"]
 
-#: Entries of each of the two stream FIFOs.  Four hold what crosses while the
-#: other side's pointer synchronisers catch up; the link is the slower side anyway.
-FIFO_DEPTH = 4
+#: Slots of each of the two queues, and the most currents in the core or in the updates
+#: queue at once.  Two are plenty for a serial link; every slot is a register as wide as
+#: the payload in both clock domains' reach (four cost the iCE40 placement 5–10 % of the
+#: core's clock).
+FIFO_DEPTH = 2
 
 
 def core_port_signature(config):
@@ -49,21 +51,32 @@ def _gray(value, width):
     return value ^ (value >> 1)
 
 
+def _binary(gray):
+    """A Gray code back in binary."""
+    bits = [gray[-1]]
+    for index in reversed(range(len(gray) - 1)):
+        bits.insert(0, bits[0] ^ gray[index])
+    return Cat(*bits)
+
+
 class AsyncStream(wiring.Component):
     """A stream from one clock domain to another: a first in, first out queue with
-    Gray-coded pointers, at most one transfer every other cycle on each side.
+    Gray-coded pointers.
 
     The textbook design (Cummings' "style #2", as Amaranth's own
     :class:`~amaranth.lib.fifo.AsyncFIFO`), built so that each side decides
-    from its own registers only: ``input.ready`` is a register that drops
-    for a cycle after each transfer, the output is a register loaded (with
-    the slot the read pointer points at) only while it is empty, and the
-    other side's ready reaches just the D input of a ``valid`` register.  No
+    from its own registers only.  The reading side moves at most every other
+    cycle: its output is a register, loaded with the slot the read pointer
+    points at only while it is empty, and ``output.ready`` reaches just the
+    D input of ``output.valid``.  With ``back_pressure`` the writing side
+    does too: ``input.ready`` is a register that drops for a cycle after
+    each transfer.  Without it the writer may write every cycle and
+    ``input.ready`` is always high: the writer keeps count of what it may
+    write (from :attr:`read_count`) and never writes into a full queue.  No
     pointer compare, increment or slot multiplexer stands in front of an
     enable: a fast domain (the core) sees the stream as it sees registers.
-    Half the clock rate is far more than a serial link needs.  A slot is
-    read two of the reading domain's cycles after the pointer that covers it
-    has crossed, when it has long been stable.
+    A slot is read two of the reading domain's cycles after the pointer that
+    covers it has crossed, when it has long been stable.
 
     Parameters
     ----------
@@ -74,29 +87,36 @@ class AsyncStream(wiring.Component):
         output register).
     w_domain, r_domain : str
         The writing (``input``) and the reading (``output``) clock domains.
+    back_pressure : bool
+        Whether ``input.ready`` says when the queue is full.
 
     Attributes
     ----------
     input : In(stream.Signature(shape))
-        In ``w_domain``; ``ready`` is a register, low while every slot is full
-        and for the cycle after each transfer.
+        In ``w_domain``; ``ready`` is a register, with ``back_pressure`` low
+        while every slot is full and for the cycle after each transfer.
     output : Out(stream.Signature(shape))
         In ``r_domain``; ``valid`` and ``payload`` are registers, ``valid`` low
         for at least a cycle after each transfer.
+    read_count : Out(ceil_log2(depth) + 1)
+        In ``w_domain``: the transfers taken into the output register so far
+        (modulo ``2 · depth``), as the writing side sees them, a few cycles late.
     """
 
-    def __new__(cls, shape, *, depth=4, w_domain, r_domain):
+    def __new__(cls, shape, *, depth=4, w_domain, r_domain, back_pressure=True):
         # Check before the object exists: a rejected depth leaves no unused
         # elaboratable behind (and no warning about one).
         if not isinstance(depth, int) or depth < 2 or depth & (depth - 1):
             raise ValueError(f"depth = {depth!r}: allowed a power of two, at least 2")
         return super().__new__(cls)
 
-    def __init__(self, shape, *, depth=4, w_domain, r_domain):
+    def __init__(self, shape, *, depth=4, w_domain, r_domain, back_pressure=True):
         self._depth = depth
         self._w_domain, self._r_domain = w_domain, r_domain
+        self._back_pressure = back_pressure
         super().__init__({"input": In(stream.Signature(shape)),
-                          "output": Out(stream.Signature(shape))})
+                          "output": Out(stream.Signature(shape)),
+                          "read_count": Out(exact_log2(depth) + 1)})
 
     def elaborate(self, platform):
         m = Module()
@@ -116,26 +136,30 @@ class AsyncStream(wiring.Component):
                                                    o_domain=self._r_domain)
         m.submodules.taken_sync = FFSynchronizer(taken_gray, taken_seen,
                                                  o_domain=self._w_domain)
+        m.d.comb += self.read_count.eq(_binary(taken_seen))
 
-        # Each side moves at most every other cycle, and decides from registers only:
-        # ``ready`` drops for a cycle after each write, the output register is loaded
-        # only while empty.  ``ready`` and "a slot is filled" are computed a cycle
-        # ahead from the pointer's next value and the other side's pointer as seen
-        # now: that pointer only moves on (freeing slots, filling them), so an old
-        # copy of it errs towards full and empty, never the other way.
-        full_mask = 0b11 << (bits - 1)
-        ready = Signal(init=1, name="input_ready")
-        write_now = self.input.valid & ready
-        m.d.comb += self.input.ready.eq(ready)
+        # ``ready`` and "a slot is filled" are registers computed from the other
+        # side's pointer as seen now: that pointer only moves on (freeing slots,
+        # filling them), so an old copy of it errs towards full and empty, never the
+        # other way.
+        if self._back_pressure:
+            full_mask = 0b11 << (bits - 1)
+            ready = Signal(init=1, name="input_ready")
+            write_now = self.input.valid & ready
+            m.d.comb += self.input.ready.eq(ready)
+            # Low for the cycle after a write, while the pointer moves.
+            write += ready.eq(~write_now & (written_gray != (taken_seen ^ full_mask)))
+        else:
+            write_now = self.input.valid
+            m.d.comb += self.input.ready.eq(1)
         with m.If(write_now):
             for index, slot in enumerate(slots):
                 with m.If(written[:bits] == index):
                     write += slot.eq(self.input.payload)
             write += [written.eq(written + 1), written_gray.eq(written_gray_next),
                       written_gray_next.eq(_gray(written + 2, bits + 1))]
-        write += ready.eq(~write_now & (written_gray != (taken_seen ^ full_mask)))
 
-        filled = Signal(name="output_filled")    # a slot is filled, as seen a cycle ago
+        filled = Signal(name="output_filled")
         output = self.output
         load = ~output.valid & filled
         read += output.valid.eq(Mux(output.valid, ~output.ready, filled))
@@ -143,8 +167,9 @@ class AsyncStream(wiring.Component):
             read += [output.payload.eq(slots[taken[:bits]]), taken.eq(taken + 1),
                      taken_gray.eq(taken_gray_next),
                      taken_gray_next.eq(_gray(taken + 2, bits + 1))]
-        read += filled.eq(Mux(load, taken_gray_next != written_seen,
-                              taken_gray != written_seen))
+        # Stale for the cycle after a load (the pointer moves meanwhile), when the
+        # output register is full and no load can happen anyway.
+        read += filled.eq(taken_gray != written_seen)
         return m
 
 
@@ -152,9 +177,11 @@ class CoreCrossing(wiring.Component):
     """A LIF core's ports in the link's clock domain, for a core in another domain.
 
     - ``currents`` and ``updates`` cross through :class:`AsyncStream` queues
-      (Gray-coded pointers), in order and with back-pressure on both sides;
-      what the core's ports see are registers, as in the benchmark that
-      measures the core alone.
+      (Gray-coded pointers), in order.  The link's side has back-pressure
+      both ways; the core's ``updates.ready`` is always high, and currents
+      reach it only while the updates queue has room for every update still
+      to come (credits), so the core never waits for the link.  What the
+      core's ports see are registers, or one AND of two.
     - ``clear`` is a request/acknowledge pair of toggles: a pulse on the
       link's side flips the request, the core sees the flip three of its
       cycles later as a one-cycle ``clear``, and the acknowledge flips back
@@ -217,17 +244,40 @@ class CoreCrossing(wiring.Component):
         return m
 
     def _streams(self, m):
-        """Currents towards the core, updates back, each through an AsyncStream."""
+        """Currents towards the core, updates back, each through an AsyncStream.
+
+        The core's ``updates.ready`` is always high: a current is handed to the
+        core only while the updates queue has room for its update beside those of
+        every current handed over before and not yet read out by the link (at most
+        :data:`FIFO_DEPTH` in all), so the core never waits for the link, and its
+        output handshake drops out of its logic.
+        """
+        core = m.d[self._core]
         m.submodules.currents = currents = AsyncStream(
             self.currents.payload.shape(), depth=FIFO_DEPTH,
             w_domain=self._link, r_domain=self._core)
-        wiring.connect(m, wiring.flipped(self.currents), currents.input)
-        wiring.connect(m, currents.output, wiring.flipped(self.core.currents))
         m.submodules.updates = updates = AsyncStream(
             update_layout(self._config), depth=FIFO_DEPTH,
-            w_domain=self._core, r_domain=self._link)
-        wiring.connect(m, wiring.flipped(self.core.updates), updates.input)
+            w_domain=self._core, r_domain=self._link, back_pressure=False)
+        wiring.connect(m, wiring.flipped(self.currents), currents.input)
         wiring.connect(m, updates.output, wiring.flipped(self.updates))
+        m.d.comb += [updates.input.valid.eq(self.core.updates.valid),
+                     updates.input.payload.eq(self.core.updates.payload),
+                     self.core.updates.ready.eq(1)]
+
+        handed = Signal.like(updates.read_count, name="currents_handed")   # mod 2 · depth
+        allowed = Signal(init=1, name="current_allowed")     # a register: room for one more
+        port = self.core.currents
+        hand = port.valid & port.ready
+        m.d.comb += [port.payload.eq(currents.output.payload),
+                     port.valid.eq(currents.output.valid & allowed),
+                     currents.output.ready.eq(port.ready & allowed)]
+        with m.If(hand):
+            core += handed.eq(handed + 1)
+        # ``read_count`` is late, so the count errs towards "no room"; right after a
+        # current is handed over ``handed`` is being updated, so wait a cycle.
+        outstanding = (handed - updates.read_count)[:len(handed)]
+        core += allowed.eq(~hand & (outstanding < FIFO_DEPTH))
 
     def _handshake(self, m, name):
         """A request toggle in the link's domain and its copy in the core's, and an

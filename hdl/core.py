@@ -394,8 +394,14 @@ class LIFCore(wiring.Component):
             # a register without one is what Yosys packs into a hard block (the leak
             # multiplier's input and output registers of the iCE40 SB_MAC16), where
             # nextpnr times the multiply, and a reset net less to route.
+            # The product register is ``keep``: Yosys's ice40_dsp then packs no register
+            # behind it.  With the pipeline's enables constant (``updates.ready`` tied
+            # high) it packed the fabric copy of the product into the SB_MAC16 too, and
+            # resolved the clash with a constant: the leak, the multiplier and the
+            # membrane memory left the netlist.
+            attrs = {"keep": 1} if name == "leak_multiply" else {}
             fields = {key: held[key] if key in held else
-                      Signal(value.shape(), name=f"{name}_{key}", reset_less=True)
+                      Signal(value.shape(), name=f"{name}_{key}", reset_less=True, attrs=attrs)
                       for key, value in result.items()}
             valid = Signal(name=f"{name}_valid")
             with m.If(enable):

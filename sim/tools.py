@@ -7,6 +7,7 @@ for cocotb 2.x), Icarus Verilog from the system, the YoWASP tools from PyPI.
 import contextlib
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -14,7 +15,8 @@ from lifq.spec import ToolError
 
 __all__ = ["ToolMissing", "SimulationError", "verilator_environment", "tool_environment",
            "cocotb_runner", "lint_verilog", "compile_icarus", "prepare_yowasp",
-           "require_simulator", "log_tail", "VERILATOR_LINT_FLAGS", "VERILATOR_MAKE_VARIABLES"]
+           "require_simulator", "log_tail", "yosys_driver_conflicts", "VERILATOR_LINT_FLAGS",
+           "VERILATOR_MAKE_VARIABLES"]
 
 # Amaranth's Verilog widens and truncates operands on purpose; every other
 # default Verilator warning stays fatal.
@@ -147,6 +149,19 @@ def compile_icarus(path, output):
 
 
 _PREPARED = set()
+
+
+def yosys_driver_conflicts(log_text):
+    """The nets Yosys gave a constant in place of their driver, from a synthesis log.
+
+    Yosys says "Driver-driver conflict for NET [BIT] between cell … and constant …:
+    Resolved using constant" when two drivers meet on one net, and goes on: the
+    netlist then differs from the design (a register packed into a hard block
+    twice, say), so a synthesis that says this has failed.  Returns the nets
+    (without bit indices, in order of first mention).
+    """
+    nets = re.findall(r"Driver-driver conflict for (\\?\S+)", log_text)
+    return list(dict.fromkeys(net.lstrip("\\") for net in nets))
 
 
 def prepare_yowasp(*programs, environ=None):

@@ -21,8 +21,8 @@ from amaranth.sim import Simulator
 
 from conftest import expect_error_reply
 from lifq.boards import protocol
-from lifq.boards.build import (REPORT_KEYS, BuildError, TimingError, check_timing, format_report,
-                               uart_divisor)
+from lifq.boards.build import (REPORT_KEYS, BuildError, TimingError, check_synthesis, check_timing,
+                               format_report, uart_divisor)
 from lifq.boards.host import Board, BoardError, check_compatible, run_stimulus
 from lifq.boards.platforms import BOARDS, board_spec
 from lifq.boards.pll import ecp5_pll, ice40_pll, plan_clock
@@ -201,6 +201,20 @@ def test_program_without_a_programmer_fails_before_building(capsys, monkeypatch,
                  "--build-dir", str(tmp_path / "build")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "iceprog is not installed" in err
+
+
+def test_a_netlist_with_a_driver_replaced_by_a_constant_is_a_build_error(tmp_path):
+    (tmp_path / "lifq.rpt").write_text(
+        "Warning: Driver-driver conflict for \\link.core.leak_product_product [3] between "
+        "cell $flatten\\link.\\core.$702.O and constant 1'0 in lifq: Resolved using constant.\n")
+    with pytest.raises(BuildError, match="Yosys replaced the driver of "
+                                         "link.core.leak_product_product with a constant"):
+        check_synthesis(tmp_path)
+    (tmp_path / "lifq.rpt").write_text("Removed 3 unused cells and 5 unused wires.\n")
+    check_synthesis(tmp_path)
+    (tmp_path / "lifq.rpt").unlink()
+    with pytest.raises(BuildError, match="no Yosys log"):
+        check_synthesis(tmp_path)
 
 
 def test_cli_timing_failure_is_exit_1_and_one_line(capsys, monkeypatch):

@@ -148,7 +148,7 @@ CASES = [
     ('size', ['golden', 's.json', '@LIFQ_MEMORY_LIMIT=100'],
      ['s.json', 'needs about', 'allowed up to']),
     ('early', ['build', '--board', 'icebreaker', '--baud', '1'],
-     ['--baud = 1', 'too slow', 'allowed 367 …']),
+     ['--baud = 1', "too slow for the link's 12 MHz clock", 'allowed 184 … 1500000']),
     ('early', ['build', '--board', 'icebreaker', '--baud', '0'],
      ['--baud = 0', 'out of range']),
     ('early', ['build', '--board', 'ulx3s', '--clock', '0.5'],

@@ -12,14 +12,16 @@ import subprocess
 
 import pytest
 from amaranth.back import rtlil
-from amaranth.hdl import Module
+from amaranth.hdl import Module, Value
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from lifq.hdl.memories import RegisteredMemory
 from lifq.sim.harness.netlist import (SynthesisTarget, dp16kd_model, mult18x18d_model,
                                       simulation_sources, synthesise)
-from lifq.sim.tools import verilator_environment
+from lifq.hdl import LIFCore
+from lifq.sim.tools import verilator_environment, yosys_driver_conflicts
+from lifq.spec import LIFConfig
 
 
 def _run_icarus(tmp_path, top, *models):
@@ -214,3 +216,33 @@ def test_dp16kd_model_reads_what_yosys_block_ram_wrote(tmp_path):
                          env=verilator_environment())
     assert "PASS" in run.stdout, run.stdout[-2000:]
     assert int(run.stdout.split("PASS ")[1].split()[0]) > len(shapes) * 3000 // 2
+
+
+def test_ice40_netlist_keeps_the_leak_of_a_core_whose_output_never_stalls(tmp_path):
+    """A core with ``updates.ready`` tied high (as the boards' crossing drives it) has
+    constant pipeline enables; Yosys then packed the fabric copy of the leak product
+    into the SB_MAC16 as well and resolved the clash with a constant, which took the
+    leak, the multiplier and the membrane memory out of the netlist.  The synthesis
+    must succeed without a driver conflict and keep both hard blocks."""
+    core = LIFCore(LIFConfig())
+    m = Module()
+    m.submodules.core = core
+    m.d.comb += core.updates.ready.eq(1)
+    ports = [core.currents.valid, Value.cast(core.currents.payload), core.currents.ready,
+             core.updates.valid, Value.cast(core.updates.payload), core.clear,
+             core.parameters.valid, Value.cast(core.parameters.payload), core.parameters.ready]
+    (tmp_path / "core.il").write_text(
+        rtlil.convert(m, name="top", ports=ports, platform=SynthesisTarget("ice40")))
+    synthesise(tmp_path / "core.il", "top", "ice40", tmp_path / "core.v", tmp_path / "core.log")
+    netlist = (tmp_path / "core.v").read_text()
+    assert "\n  SB_MAC16 " in netlist and "\n  SB_RAM40_4K " in netlist
+
+
+def test_a_driver_conflict_in_the_synthesis_log_is_found():
+    log = ("Warning: Driver-driver conflict for \\link.core.leak_product_product [0] between "
+           "cell $flatten\\link.\\core.$702.O and constant 1'0 in lifq: Resolved using "
+           "constant.\nWarning: Driver-driver conflict for \\link.core.leak_product_product [1] "
+           "between cell $flatten\\link.\\core.$702.O and constant 1'0 in lifq: Resolved using "
+           "constant.\n")
+    assert yosys_driver_conflicts(log) == ["link.core.leak_product_product"]
+    assert yosys_driver_conflicts("Removed 3 unused cells and 5 unused wires.") == []

