@@ -93,12 +93,13 @@ class AsyncStream(wiring.Component):
     Attributes
     ----------
     input : In(stream.Signature(shape))
-        In ``w_domain``; ``ready`` is a register, with ``back_pressure`` low
-        while every slot is full and for the cycle after each transfer.
+        In ``w_domain``; with ``back_pressure`` ``ready`` is a register, low
+        while every slot is full and for the cycle after each transfer;
+        without it always high.
     output : Out(stream.Signature(shape))
         In ``r_domain``; ``valid`` and ``payload`` are registers, ``valid`` low
         for at least a cycle after each transfer.
-    read_count : Out(ceil_log2(depth) + 1)
+    read_count : Out(log2(depth) + 1)
         In ``w_domain``: the transfers taken into the output register so far
         (modulo ``2 · depth``), as the writing side sees them, a few cycles late.
     """
