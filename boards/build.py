@@ -181,7 +181,8 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
     if clock_mhz is not None:
         CLOCK_MHZ.check(clock_mhz, "--clock")
     clock = spec.plan_clock(None if clock_mhz is None else clock_mhz * 1e6)
-    divisor = uart_divisor(link_clock_hz(cfg, clock), baud)
+    link_hz = link_clock_hz(cfg, clock)
+    divisor = uart_divisor(link_hz, baud)
     SEED.check(seed, "--seed")
     build_dir = pathlib.Path(build_dir if build_dir is not None else pathlib.Path("build") / board)
     if build_dir.exists() and not build_dir.is_dir():
@@ -226,8 +227,7 @@ def build_bitstream(board, cfg=None, clock_mhz=None, build_dir=None, *, baud=DEF
                          f"logs in {build_dir}")
 
     check_synthesis(build_dir)
-    report = parse_report(spec, build_dir, clock.frequency_mhz,
-                          link_clock_hz(cfg, clock) / 1e6)
+    report = parse_report(spec, build_dir, clock.frequency_mhz, link_hz / 1e6)
     if isinstance(cfg, NetworkConfig):
         bitstream = report.pop("bitstream")
         lanes = top.link.network.lanes

@@ -16,8 +16,7 @@ from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
-from lifq.hdl.interfaces import (current_signature, neuron_index_shape, parameter_signature,
-                                 parameter_values_layout, update_layout, update_signature)
+from lifq.hdl.interfaces import core_port_members, update_layout
 from lifq.spec import LIFConfig
 
 __all__ = ["CoreCrossing", "AsyncStream", "FIFO_DEPTH", "core_port_signature"]
@@ -31,18 +30,7 @@ FIFO_DEPTH = 2
 
 def core_port_signature(config):
     """The ports of a LIF core as the crossing drives them (``Out`` towards the core)."""
-    members = {
-        "currents": Out(current_signature(config)),
-        "updates": In(update_signature(config)),
-        "clear": Out(1),
-        "clearing": In(1),
-        "next_neuron": In(neuron_index_shape(config)),
-    }
-    if config.programmable:
-        members["parameters"] = Out(parameter_signature())
-        members["parameter_values"] = In(parameter_values_layout(config))
-        members["parameter_rejected"] = In(1)
-    return wiring.Signature(members)
+    return wiring.Signature(core_port_members(config)).flip()
 
 
 def _gray(value, width):

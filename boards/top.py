@@ -235,13 +235,13 @@ class BoardTop(Elaboratable):
         self.config = config
         self.clock = clock
         self.divisor = divisor
-        link_hz = link_clock_hz(config, clock)
+        self._link_hz = link_clock_hz(config, clock)
         self.link = link_top(config, lanes=lanes, clock_hz=int(round(clock.frequency_hz)),
-                             divisor=divisor, timeout=max(1, int(link_hz * self.TIMEOUT_S)))
+                             divisor=divisor, timeout=max(1, int(self._link_hz * self.TIMEOUT_S)))
 
     def elaborate(self, platform):
         m = Module()
-        hz = int(round(link_clock_hz(self.config, self.clock)))
+        hz = int(round(self._link_hz))
         self.board.add_clock(m, platform, self.clock,
                              core_domain="core" if isinstance(self.link, LinkTop) else None)
         m.submodules.link = link = self.link

@@ -3,14 +3,11 @@
 from amaranth.asserts import Initial  # its Amaranth 0.5 home (not amaranth.hdl)
 from amaranth.hdl import Assert, Cat, Const, Module, Mux, Shape, Signal, signed, unsigned
 from amaranth.lib import memory, wiring
-from amaranth.lib.wiring import In, Out
 
 from lifq.spec import NEURON_RANGES, LIFConfig, Register
 
 from . import datapath, ecp5
-from .interfaces import (current_signature, neuron_index_shape, parameter_signature,
-                         parameter_values_layout, round_robin_next, update_signature,
-                         wraps_by_itself)
+from .interfaces import core_port_members, neuron_index_shape, round_robin_next, wraps_by_itself
 from .ranges import REDUCE_CYCLES, in_range, registered_reduce
 
 __all__ = ["LIFCore", "MUTATIONS"]
@@ -120,19 +117,7 @@ class LIFCore(wiring.Component):
         self._config = config
         self._mutation = mutation
         self._stages = datapath.stages(config, strict_divide=mutation == "divide_gt")
-        members = {
-            "currents": In(current_signature(config)),
-            "updates": Out(update_signature(config)),
-            "clear": In(1),
-            "clearing": Out(1),
-            "next_neuron": Out(neuron_index_shape(config)),
-            "in_flight": Out(range(self.capacity + 1)),
-        }
-        if config.programmable:
-            members["parameters"] = In(parameter_signature())
-            members["parameter_values"] = Out(parameter_values_layout(config))
-            members["parameter_rejected"] = Out(1)
-        super().__init__(members)
+        super().__init__(core_port_members(config, in_flight=range(self.capacity + 1)))
         self.theorem_1_premise = Signal(init=int(
             config.reset == "mod" and config.signed
             and abs(config.initial_membrane) < config.threshold))

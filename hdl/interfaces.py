@@ -2,7 +2,7 @@
 
 from amaranth.hdl import Mux, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
-from amaranth.lib.wiring import Out
+from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from lifq.spec import Register
@@ -10,7 +10,8 @@ from lifq.spec import Register
 __all__ = ["ParameterAddress", "neuron_index_shape", "round_robin_next", "wraps_by_itself",
            "update_layout",
            "parameter_write_layout", "parameter_values_layout", "current_signature",
-           "update_signature", "parameter_signature", "forward", "memory_port_members"]
+           "update_signature", "parameter_signature", "core_port_members", "forward",
+           "memory_port_members"]
 
 #: Registers behind the parameter port: the addresses of :class:`lifq.spec.Register`.
 ParameterAddress = Register
@@ -73,6 +74,27 @@ def update_signature(cfg):
 
 def parameter_signature():
     return stream.Signature(parameter_write_layout())
+
+
+def core_port_members(cfg, *, in_flight=None):
+    """The members of a LIF core's signature, as the core sees them: its streams, the
+    clear, its status and (programmable) its parameter port.  ``in_flight``, a shape,
+    adds the core's count of updates in flight (a wrapper that only relays the ports,
+    such as the boards' clock-domain crossing, leaves it out)."""
+    members = {
+        "currents": In(current_signature(cfg)),
+        "updates": Out(update_signature(cfg)),
+        "clear": In(1),
+        "clearing": Out(1),
+        "next_neuron": Out(neuron_index_shape(cfg)),
+    }
+    if in_flight is not None:
+        members["in_flight"] = Out(in_flight)
+    if cfg.programmable:
+        members["parameters"] = In(parameter_signature())
+        members["parameter_values"] = Out(parameter_values_layout(cfg))
+        members["parameter_rejected"] = Out(1)
+    return members
 
 
 def forward(m, outer, inner, names):
